@@ -1,0 +1,382 @@
+//! Specimen ids, CODIS specimen categories and the owned [`Profile`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use crate::genotype::Genotype;
+use crate::locus::Locus;
+
+/// The longest specimen id accepted. CMF 3.2 allows 24 characters; lab tables and other systems
+/// use longer ids, so the core model allows up to 128.
+pub const MAX_ID_LEN: usize = 128;
+
+/// A specimen id: non-empty, at most [`MAX_ID_LEN`] characters, no control characters, no leading
+/// or trailing spaces.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct ProfileId(Box<str>);
+
+/// The error of building a specimen id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid specimen id '{id}': {reason}")]
+pub struct ProfileIdError {
+    /// The id as given.
+    pub id: String,
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
+
+impl ProfileId {
+    /// Checks and wraps a specimen id.
+    pub fn new(id: &str) -> Result<ProfileId, ProfileIdError> {
+        let err = |reason| ProfileIdError { id: id.to_string(), reason };
+        if id.is_empty() {
+            return Err(err("empty"));
+        }
+        if id.trim() != id {
+            return Err(err("leading or trailing white space"));
+        }
+        if id.chars().count() > MAX_ID_LEN {
+            return Err(err("longer than 128 characters"));
+        }
+        if id.chars().any(char::is_control) {
+            return Err(err("control characters"));
+        }
+        Ok(ProfileId(id.into()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ProfileId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for ProfileId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", &*self.0)
+    }
+}
+
+impl FromStr for ProfileId {
+    type Err = ProfileIdError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ProfileId::new(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ProfileId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        ProfileId::new(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+macro_rules! categories {
+    ($($(#[$m:meta])* $v:ident => $s:literal,)*) => {
+        /// A CODIS specimen category (`SpecimenCategoryType` of `cmf-lists.xml`), spelled and
+        /// compared exactly as CODIS does (case-sensitive).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum SpecimenCategory {
+            $($(#[$m])* #[doc = $s] $v,)*
+        }
+
+        impl SpecimenCategory {
+            /// Every category, in the order of `cmf-lists.xml`.
+            pub const ALL: &'static [SpecimenCategory] = &[$(SpecimenCategory::$v,)*];
+
+            /// The CODIS spelling.
+            pub fn as_str(self) -> &'static str {
+                match self { $(SpecimenCategory::$v => $s,)* }
+            }
+        }
+    };
+}
+
+categories! {
+    AllegedFather => "Alleged Father",
+    AllegedMother => "Alleged Mother",
+    Arrestee => "Arrestee",
+    BiologicalChild => "Biological Child",
+    BiologicalFather => "Biological Father",
+    BiologicalMother => "Biological Mother",
+    BiologicalSibling => "Biological Sibling",
+    CoDuplicate => "CO Duplicate",
+    ConvictedOffender => "Convicted Offender",
+    Deceased => "Deceased",
+    DeducedMissingPerson => "Deduced Missing Person",
+    DeducedSuspect => "Deduced Suspect",
+    Detainee => "Detainee",
+    EliminationKnown => "Elimination, Known",
+    ForensicMixture => "Forensic Mixture",
+    ForensicPartial => "Forensic Partial",
+    ForensicTargeted => "Forensic Targeted",
+    ForensicUnknown => "Forensic, Unknown",
+    Juvenile => "Juvenile",
+    Legal => "Legal",
+    MaternalRelative => "Maternal Relative",
+    MissingPerson => "Missing Person",
+    MultiAllelicOffender => "Multi-allelic Offender",
+    Other => "Other",
+    PaternalRelative => "Paternal Relative",
+    Population => "Population",
+    Proficiency => "Proficiency",
+    Spouse => "Spouse",
+    Staff => "Staff",
+    SuspectKnown => "Suspect, Known",
+    UnidentifiedPerson => "Unidentified Person",
+    UnreviewedOffender => "Unreviewed Offender",
+    VictimKnown => "Victim, Known",
+    Volunteer => "Volunteer",
+}
+
+/// The error of parsing a specimen category.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown specimen category '{found}'{}", closest.map(|c| format!("; did you mean '{c}'?")).unwrap_or_default())]
+pub struct CategoryError {
+    /// The category as given.
+    pub found: String,
+    /// The closest CODIS category, if any is close.
+    pub closest: Option<&'static str>,
+}
+
+impl SpecimenCategory {
+    /// Parses a category, accepting a case-insensitive spelling (CODIS itself is case-sensitive:
+    /// use [`FromStr`] for the strict form).
+    pub fn parse_lenient(s: &str) -> Result<SpecimenCategory, CategoryError> {
+        let t = s.trim();
+        SpecimenCategory::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str().eq_ignore_ascii_case(t))
+            .ok_or_else(|| category_error(s))
+    }
+
+    /// Forensic (crime-scene) categories: searched against the database.
+    pub fn is_forensic(self) -> bool {
+        use SpecimenCategory::*;
+        matches!(self, ForensicMixture | ForensicPartial | ForensicTargeted | ForensicUnknown)
+    }
+
+    /// Mixture categories.
+    pub fn is_mixture(self) -> bool {
+        matches!(self, SpecimenCategory::ForensicMixture)
+    }
+
+    /// Relatives of missing persons (reference samples for kinship searches).
+    pub fn is_relative(self) -> bool {
+        use SpecimenCategory::*;
+        matches!(
+            self,
+            AllegedFather
+                | AllegedMother
+                | BiologicalChild
+                | BiologicalFather
+                | BiologicalMother
+                | BiologicalSibling
+                | MaternalRelative
+                | PaternalRelative
+                | Spouse
+        )
+    }
+}
+
+fn category_error(s: &str) -> CategoryError {
+    let closest = SpecimenCategory::ALL
+        .iter()
+        .map(|c| (strsim::jaro_winkler(&s.to_lowercase(), &c.as_str().to_lowercase()), c.as_str()))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c);
+    CategoryError { found: s.to_string(), closest }
+}
+
+impl FromStr for SpecimenCategory {
+    type Err = CategoryError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SpecimenCategory::ALL.iter().copied().find(|c| c.as_str() == s).ok_or_else(|| category_error(s))
+    }
+}
+
+impl fmt::Display for SpecimenCategory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for SpecimenCategory {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SpecimenCategory {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// An owned STR profile: a specimen id, its metadata and a genotype per typed locus.
+///
+/// Loci are kept in canonical order. The original spelling of a locus name (e.g. `THO1`,
+/// `FESFPS`) can be kept for export with [`Profile::set_spelling`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Profile {
+    id: ProfileId,
+    category: Option<SpecimenCategory>,
+    lab: Option<String>,
+    partial: bool,
+    genotypes: BTreeMap<Locus, Genotype>,
+    spellings: BTreeMap<Locus, String>,
+}
+
+impl Profile {
+    /// A profile with no loci typed yet.
+    pub fn new(id: ProfileId) -> Profile {
+        Profile {
+            id,
+            category: None,
+            lab: None,
+            partial: false,
+            genotypes: BTreeMap::new(),
+            spellings: BTreeMap::new(),
+        }
+    }
+
+    /// Builder: sets the specimen category.
+    pub fn with_category(mut self, c: SpecimenCategory) -> Profile {
+        self.category = Some(c);
+        self
+    }
+
+    /// Builder: marks the profile partial (possible allele dropout).
+    pub fn with_partial(mut self, partial: bool) -> Profile {
+        self.partial = partial;
+        self
+    }
+
+    /// Builder: sets the genotype at a locus.
+    pub fn with(mut self, locus: Locus, g: Genotype) -> Profile {
+        self.genotypes.insert(locus, g);
+        self
+    }
+
+    /// The specimen id.
+    pub fn id(&self) -> &ProfileId {
+        &self.id
+    }
+
+    /// The specimen category, if known.
+    pub fn category(&self) -> Option<SpecimenCategory> {
+        self.category
+    }
+
+    /// Sets the specimen category.
+    pub fn set_category(&mut self, c: Option<SpecimenCategory>) {
+        self.category = c;
+    }
+
+    /// The submitting lab, if known.
+    pub fn lab(&self) -> Option<&str> {
+        self.lab.as_deref()
+    }
+
+    /// Sets the submitting lab.
+    pub fn set_lab(&mut self, lab: Option<String>) {
+        self.lab = lab;
+    }
+
+    /// True when the profile is flagged partial: a single allele may be a homozygote or a
+    /// heterozygote whose second allele dropped out.
+    pub fn is_partial(&self) -> bool {
+        self.partial
+    }
+
+    /// Sets the partial flag.
+    pub fn set_partial(&mut self, partial: bool) {
+        self.partial = partial;
+    }
+
+    /// Sets (or replaces) the genotype at a locus; returns the old one.
+    pub fn set_genotype(&mut self, locus: Locus, g: Genotype) -> Option<Genotype> {
+        self.genotypes.insert(locus, g)
+    }
+
+    /// Removes a locus; returns its genotype.
+    pub fn remove_locus(&mut self, locus: Locus) -> Option<Genotype> {
+        self.spellings.remove(&locus);
+        self.genotypes.remove(&locus)
+    }
+
+    /// The genotype at a locus, if typed.
+    pub fn genotype(&self, locus: Locus) -> Option<&Genotype> {
+        self.genotypes.get(&locus)
+    }
+
+    /// Every typed locus with its genotype, in canonical locus order.
+    pub fn genotypes(&self) -> impl ExactSizeIterator<Item = (Locus, &Genotype)> + '_ {
+        self.genotypes.iter().map(|(l, g)| (*l, g))
+    }
+
+    /// Number of typed loci (all kinds).
+    pub fn locus_count(&self) -> usize {
+        self.genotypes.len()
+    }
+
+    /// Number of typed autosomal loci: the loci that count in matching.
+    pub fn counted_locus_count(&self) -> usize {
+        self.genotypes.keys().filter(|l| l.is_counted()).count()
+    }
+
+    /// The most alleles at any autosomal locus (more than 2 suggests a mixture, 3 may be a
+    /// tri-allelic reference).
+    pub fn max_alleles(&self) -> usize {
+        self.genotypes.iter().filter(|(l, _)| l.is_counted()).map(|(_, g)| g.len()).max().unwrap_or(0)
+    }
+
+    /// Keeps the spelling a file used for a locus, for export.
+    pub fn set_spelling(&mut self, locus: Locus, spelling: &str) {
+        if spelling != locus.name() {
+            self.spellings.insert(locus, spelling.to_string());
+        }
+    }
+
+    /// The spelling to export a locus name with: the original one if kept, else the canonical.
+    pub fn spelling(&self, locus: Locus) -> &str {
+        self.spellings.get(&locus).map_or(locus.name(), String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_profile_id_rules() {
+        assert!(ProfileId::new("GT37019").is_ok());
+        assert!(ProfileId::new("").is_err());
+        assert!(ProfileId::new(" x").is_err());
+        assert!(ProfileId::new("a\nb").is_err());
+        assert!(ProfileId::new(&"x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn test_category_parse() {
+        assert_eq!("Forensic, Unknown".parse(), Ok(SpecimenCategory::ForensicUnknown));
+        assert!("forensic, unknown".parse::<SpecimenCategory>().is_err());
+        assert_eq!(SpecimenCategory::parse_lenient("forensic, unknown"), Ok(SpecimenCategory::ForensicUnknown));
+        let e = "Convicted Ofender".parse::<SpecimenCategory>().unwrap_err();
+        assert_eq!(e.closest, Some("Convicted Offender"));
+        assert_eq!(SpecimenCategory::ALL.len(), 34);
+        for c in SpecimenCategory::ALL {
+            assert!(c.as_str().len() <= 32);
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Deterministic simulation of profiles (placeholder, being written).

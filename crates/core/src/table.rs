@@ -1,0 +1,1 @@
+//! Wide lab-table reader (placeholder, being written).
