@@ -1,0 +1,504 @@
+//! The in-memory packed index: per-locus codebooks, structure-of-arrays code columns, a side
+//! table for anything that is not a simple single-source genotype, and postings per genotype.
+//!
+//! See `docs/ARCHITECTURE.md` for the layout and the query planner.
+
+use std::collections::HashMap;
+
+use bitvec::vec::BitVec;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::allele::Allele;
+use crate::genotype::Genotype;
+use crate::locus::Locus;
+use crate::profile::{Profile, ProfileId, SpecimenCategory};
+use crate::search::{Hit, SearchOptions};
+
+/// Code of an untyped locus.
+pub(crate) const UNTYPED: u8 = 0;
+/// Largest code an exact allele can get.
+pub(crate) const MAX_CODE: u8 = 253;
+/// Code of a query allele that is not in the column's codebook (never stored).
+pub(crate) const ABSENT: u8 = 254;
+/// Code of a row whose genotype lives in the side table.
+pub(crate) const SPECIAL: u8 = 255;
+
+/// Largest exact repeat value (tenths) with a direct-indexed code.
+const DIRECT_TENTHS: usize = 10_000;
+
+/// A per-locus allele codebook: exact alleles to codes `1..=253`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Codebook {
+    /// `alleles[code - 1]` is the allele with that code.
+    pub(crate) alleles: Vec<Allele>,
+    /// Direct lookup for repeat alleles by tenths (0 = no code).
+    by_tenths: Vec<u8>,
+    x: u8,
+    y: u8,
+}
+
+impl Codebook {
+    /// The code of an exact allele, if it has one.
+    pub(crate) fn code(&self, a: Allele) -> Option<u8> {
+        let c = match a {
+            Allele::Repeat(t) => self.by_tenths.get(t as usize).copied().unwrap_or(0),
+            Allele::X => self.x,
+            Allele::Y => self.y,
+            _ => 0,
+        };
+        (c != 0).then_some(c)
+    }
+
+    /// The code of an exact allele, assigning a new one if there is room.
+    fn code_or_insert(&mut self, a: Allele) -> Option<u8> {
+        if let Some(c) = self.code(a) {
+            return Some(c);
+        }
+        if self.alleles.len() >= MAX_CODE as usize {
+            return None;
+        }
+        let slot = match a {
+            Allele::Repeat(t) if (t as usize) < DIRECT_TENTHS => {
+                if self.by_tenths.is_empty() {
+                    self.by_tenths = vec![0; DIRECT_TENTHS];
+                }
+                &mut self.by_tenths[t as usize]
+            }
+            Allele::X => &mut self.x,
+            Allele::Y => &mut self.y,
+            _ => return None,
+        };
+        self.alleles.push(a);
+        let code = self.alleles.len() as u8;
+        *slot = code;
+        Some(code)
+    }
+
+    /// The allele of a code.
+    pub(crate) fn allele(&self, code: u8) -> Option<Allele> {
+        self.alleles.get((code as usize).checked_sub(1)?).copied()
+    }
+}
+
+/// One locus of the index.
+#[derive(Debug, Clone)]
+pub(crate) struct Column {
+    pub(crate) locus: Locus,
+    pub(crate) codebook: Codebook,
+    /// Smaller code of each row (0 untyped, 255 special).
+    pub(crate) a: Vec<u8>,
+    /// Larger code of each row (equal to `a` for a single allele).
+    pub(crate) b: Vec<u8>,
+    /// Full genotypes of rows coded [`SPECIAL`].
+    pub(crate) special: FxHashMap<u32, Genotype>,
+    /// Rows coded [`SPECIAL`], ascending.
+    pub(crate) special_rows: Vec<u32>,
+    /// Rows per genotype key `a << 8 | b`, ascending; may hold deleted rows.
+    pub(crate) postings: FxHashMap<u16, Vec<u32>>,
+    /// Rows untyped at this locus, ascending; may hold deleted rows.
+    pub(crate) untyped: Vec<u32>,
+}
+
+impl Column {
+    fn new(locus: Locus, rows: usize) -> Column {
+        Column {
+            locus,
+            codebook: Codebook::default(),
+            a: vec![UNTYPED; rows],
+            b: vec![UNTYPED; rows],
+            special: FxHashMap::default(),
+            special_rows: Vec::new(),
+            postings: FxHashMap::default(),
+            untyped: (0..rows as u32).collect(),
+        }
+    }
+
+    /// Appends one row.
+    fn push(&mut self, row: u32, g: Option<&Genotype>) {
+        let Some(g) = g else {
+            self.a.push(UNTYPED);
+            self.b.push(UNTYPED);
+            self.untyped.push(row);
+            return;
+        };
+        let codes = if g.is_simple() {
+            let al = g.alleles();
+            let c0 = self.codebook.code_or_insert(al[0]);
+            let c1 = if al.len() == 2 { self.codebook.code_or_insert(al[1]) } else { c0 };
+            match (c0, c1) {
+                (Some(x), Some(y)) => Some((x.min(y), x.max(y))),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        match codes {
+            Some((x, y)) => {
+                self.a.push(x);
+                self.b.push(y);
+                self.postings.entry(key(x, y)).or_default().push(row);
+            }
+            None => {
+                self.a.push(SPECIAL);
+                self.b.push(SPECIAL);
+                self.special.insert(row, *g);
+                self.special_rows.push(row);
+            }
+        }
+    }
+
+    /// The genotype of a row, if typed.
+    pub(crate) fn genotype(&self, row: u32) -> Option<Genotype> {
+        let r = row as usize;
+        match *self.a.get(r)? {
+            UNTYPED => None,
+            SPECIAL => self.special.get(&row).copied(),
+            x => {
+                let y = self.b[r];
+                let ax = self.codebook.allele(x)?;
+                let ay = self.codebook.allele(y)?;
+                Genotype::new(&[ax, ay]).ok()
+            }
+        }
+    }
+
+    /// Erases a row's genetic data.
+    fn erase(&mut self, row: u32) {
+        let r = row as usize;
+        if self.a[r] == SPECIAL {
+            self.special.remove(&row);
+            if let Ok(pos) = self.special_rows.binary_search(&row) {
+                self.special_rows.remove(pos);
+            }
+        }
+        self.a[r] = UNTYPED;
+        self.b[r] = UNTYPED;
+    }
+}
+
+/// The posting key of a code pair.
+pub(crate) fn key(a: u8, b: u8) -> u16 {
+    (a as u16) << 8 | b as u16
+}
+
+/// The error of changing an index.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IndexError {
+    /// A profile with this specimen id is already in the index.
+    #[error("specimen {0} is already in the index")]
+    DuplicateId(ProfileId),
+    /// The profile types no locus.
+    #[error("specimen {0} has no typed locus")]
+    NoLoci(ProfileId),
+    /// The index is full (row ids are 32-bit).
+    #[error("the index is full (at most 4,294,967,294 rows)")]
+    Full,
+}
+
+/// An in-memory packed index of STR profiles.
+///
+/// Genotype data takes 2 bytes per locus per single-source profile (48 bytes for 24 loci);
+/// postings take 4 bytes per typed locus per profile. Deleted profiles are erased (their codes
+/// zeroed) and never returned.
+#[derive(Debug, Clone, Default)]
+pub struct Index {
+    pub(crate) columns: Vec<Column>,
+    column_of: HashMap<Locus, usize>,
+    pub(crate) ids: Vec<ProfileId>,
+    row_of: HashMap<ProfileId, u32>,
+    pub(crate) live: BitVec,
+    live_count: usize,
+    categories: Vec<u8>,
+    labs: Vec<String>,
+    row_lab: Vec<u32>,
+    partial: BitVec,
+}
+
+const NO_CATEGORY: u8 = u8::MAX;
+const NO_LAB: u32 = u32::MAX;
+
+impl Index {
+    /// An empty index.
+    pub fn new() -> Index {
+        Index::default()
+    }
+
+    /// Builds an index from profiles, columns in parallel. Fails on duplicate specimen ids or a
+    /// profile with no typed locus; nothing is built then.
+    pub fn from_profiles(profiles: &[Profile]) -> Result<Index, IndexError> {
+        if profiles.len() >= u32::MAX as usize {
+            return Err(IndexError::Full);
+        }
+        let mut index = Index::new();
+        let mut loci: Vec<Locus> = Vec::new();
+        {
+            let mut seen = std::collections::HashSet::new();
+            for p in profiles {
+                if p.locus_count() == 0 {
+                    return Err(IndexError::NoLoci(p.id().clone()));
+                }
+                for (l, _) in p.genotypes() {
+                    if seen.insert(l) {
+                        loci.push(l);
+                    }
+                }
+            }
+        }
+        loci.sort();
+        index.row_of.reserve(profiles.len());
+        for (row, p) in profiles.iter().enumerate() {
+            if index.row_of.insert(p.id().clone(), row as u32).is_some() {
+                return Err(IndexError::DuplicateId(p.id().clone()));
+            }
+        }
+        index.ids = profiles.iter().map(|p| p.id().clone()).collect();
+        index.columns = loci
+            .par_iter()
+            .map(|&l| {
+                let mut c = Column::new(l, 0);
+                c.a.reserve(profiles.len());
+                c.b.reserve(profiles.len());
+                for (row, p) in profiles.iter().enumerate() {
+                    c.push(row as u32, p.genotype(l));
+                }
+                c
+            })
+            .collect();
+        index.column_of = loci.iter().enumerate().map(|(i, &l)| (l, i)).collect();
+        index.live = BitVec::repeat(true, profiles.len());
+        index.live_count = profiles.len();
+        index.partial = profiles.iter().map(|p| p.is_partial()).collect();
+        for p in profiles {
+            index.push_meta(p);
+        }
+        Ok(index)
+    }
+
+    fn push_meta(&mut self, p: &Profile) {
+        let cat = p.category().and_then(|c| SpecimenCategory::ALL.iter().position(|&x| x == c));
+        self.categories.push(cat.map_or(NO_CATEGORY, |i| i as u8));
+        let lab = match p.lab() {
+            None => NO_LAB,
+            Some(l) => match self.labs.iter().position(|x| x == l) {
+                Some(i) => i as u32,
+                None => {
+                    self.labs.push(l.to_string());
+                    (self.labs.len() - 1) as u32
+                }
+            },
+        };
+        self.row_lab.push(lab);
+    }
+
+    /// Adds one profile. Fails on a duplicate specimen id (use [`Index::upsert`] to replace) or a
+    /// profile with no typed locus; the index is unchanged then.
+    pub fn add(&mut self, p: Profile) -> Result<(), IndexError> {
+        if self.row_of.contains_key(p.id()) {
+            return Err(IndexError::DuplicateId(p.id().clone()));
+        }
+        if p.locus_count() == 0 {
+            return Err(IndexError::NoLoci(p.id().clone()));
+        }
+        let row = u32::try_from(self.ids.len()).map_err(|_| IndexError::Full)?;
+        if row == u32::MAX {
+            return Err(IndexError::Full);
+        }
+        for (l, _) in p.genotypes() {
+            if !self.column_of.contains_key(&l) {
+                let rows = self.ids.len();
+                self.column_of.insert(l, self.columns.len());
+                self.columns.push(Column::new(l, rows));
+            }
+        }
+        for c in &mut self.columns {
+            c.push(row, p.genotype(c.locus));
+        }
+        self.row_of.insert(p.id().clone(), row);
+        self.ids.push(p.id().clone());
+        self.live.push(true);
+        self.partial.push(p.is_partial());
+        self.live_count += 1;
+        self.push_meta(&p);
+        Ok(())
+    }
+
+    /// Adds a profile, replacing (expunging) any profile with the same specimen id.
+    pub fn upsert(&mut self, p: Profile) -> Result<(), IndexError> {
+        if p.locus_count() == 0 {
+            return Err(IndexError::NoLoci(p.id().clone()));
+        }
+        self.remove(p.id());
+        self.add(p)
+    }
+
+    /// Removes a profile: its genetic data is erased from every column and it is never returned
+    /// again. Returns the removed profile, or `None` if the id is not in the index.
+    pub fn remove(&mut self, id: &ProfileId) -> Option<Profile> {
+        let row = self.row_of.remove(id)?;
+        let profile = self.profile_at(row);
+        for c in &mut self.columns {
+            c.erase(row);
+        }
+        self.live.set(row as usize, false);
+        self.live_count -= 1;
+        profile
+    }
+
+    /// The profile with this specimen id, rebuilt from the index (locus spellings are not kept).
+    pub fn get(&self, id: &ProfileId) -> Option<Profile> {
+        self.profile_at(*self.row_of.get(id)?)
+    }
+
+    /// True when the index holds this specimen id.
+    pub fn contains(&self, id: &ProfileId) -> bool {
+        self.row_of.contains_key(id)
+    }
+
+    pub(crate) fn profile_at(&self, row: u32) -> Option<Profile> {
+        let r = row as usize;
+        if !*self.live.get(r)? {
+            return None;
+        }
+        let mut p = Profile::new(self.ids[r].clone());
+        for c in &self.columns {
+            if let Some(g) = c.genotype(row) {
+                p.set_genotype(c.locus, g);
+            }
+        }
+        p.set_category(SpecimenCategory::ALL.get(self.categories[r] as usize).copied());
+        p.set_lab(self.labs.get(self.row_lab[r] as usize).cloned());
+        p.set_partial(self.partial[r]);
+        Some(p)
+    }
+
+    /// Every live profile, in insertion order.
+    pub fn profiles(&self) -> impl Iterator<Item = Profile> + '_ {
+        (0..self.ids.len() as u32).filter_map(|r| self.profile_at(r))
+    }
+
+    /// Number of live profiles.
+    pub fn len(&self) -> usize {
+        self.live_count
+    }
+
+    /// True when no live profile is left.
+    pub fn is_empty(&self) -> bool {
+        self.live_count == 0
+    }
+
+    /// Number of rows ever added (live and deleted).
+    pub fn rows(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The locus panel: every locus any profile typed, in column order.
+    pub fn loci(&self) -> Vec<Locus> {
+        self.columns.iter().map(|c| c.locus).collect()
+    }
+
+    pub(crate) fn column(&self, l: Locus) -> Option<usize> {
+        self.column_of.get(&l).copied()
+    }
+
+    /// Bytes of packed genotype data (code columns and side tables; ids, postings apart).
+    pub fn genotype_bytes(&self) -> usize {
+        self.columns
+            .iter()
+            .map(|c| c.a.len() + c.b.len() + c.special.len() * std::mem::size_of::<(u32, Genotype)>())
+            .sum()
+    }
+
+    /// Bytes of posting lists.
+    pub fn posting_bytes(&self) -> usize {
+        self.columns
+            .iter()
+            .map(|c| {
+                4 * (c.postings.values().map(Vec::len).sum::<usize>()
+                    + c.untyped.len()
+                    + c.special_rows.len())
+            })
+            .sum()
+    }
+
+    /// Searches one query. Results are in result order and identical for any thread count.
+    pub fn search(&self, query: &Profile, opts: &SearchOptions) -> Vec<Hit> {
+        crate::search::plan::search(self, query, opts)
+    }
+
+    /// Searches many queries in parallel; `result[i]` answers `queries[i]`.
+    pub fn search_batch(&self, queries: &[Profile], opts: &SearchOptions) -> Vec<Vec<Hit>> {
+        queries.par_iter().map(|q| crate::search::plan::search_serial(self, q, opts)).collect()
+    }
+
+    /// Explains how a query would be answered (for benchmarks and diagnostics).
+    pub fn explain(&self, query: &Profile, opts: &SearchOptions) -> crate::search::plan::Explain {
+        crate::search::plan::explain(self, query, opts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(id: &str, cells: &[(&str, &str)]) -> Profile {
+        let mut pr = Profile::new(ProfileId::new(id).unwrap());
+        for (l, c) in cells {
+            let l = Locus::lookup(l).unwrap();
+            pr.set_genotype(l, Genotype::parse_at(l, c).unwrap());
+        }
+        pr
+    }
+
+    #[test]
+    fn test_add_get_remove_round_trip() {
+        let mut idx = Index::new();
+        let a = p("A", &[("D8S1179", "13,14"), ("TH01", "9.3"), ("FGA", "22,F"), ("AMEL", "X,Y")]);
+        idx.add(a.clone()).unwrap();
+        assert_eq!(idx.get(a.id()), Some(a.clone()));
+        assert_eq!(idx.add(a.clone()), Err(IndexError::DuplicateId(a.id().clone())));
+        let b = p("B", &[("vWA", "16,17")]);
+        idx.add(b.clone()).unwrap();
+        assert_eq!(idx.get(b.id()), Some(b.clone()));
+        assert_eq!(idx.get(a.id()), Some(a.clone()), "a new column leaves old rows untyped");
+        assert_eq!(idx.remove(a.id()), Some(a.clone()));
+        assert_eq!(idx.get(a.id()), None);
+        assert_eq!(idx.len(), 1);
+        let fga = idx.column(Locus::lookup("FGA").unwrap()).unwrap();
+        assert!(idx.columns[fga].special.is_empty(), "expunged genotype left in side table");
+        assert!(idx.columns.iter().all(|c| c.a[0] == UNTYPED && c.b[0] == UNTYPED));
+        let built = Index::from_profiles(&[a.clone(), b.clone()]).unwrap();
+        assert_eq!(built.get(a.id()), Some(a));
+        assert_eq!(built.get(b.id()), Some(b));
+    }
+
+    #[test]
+    fn test_from_profiles_with_duplicates() {
+        let a = p("A", &[("D8S1179", "13,14")]);
+        assert!(matches!(Index::from_profiles(&[a.clone(), a]), Err(IndexError::DuplicateId(_))));
+    }
+
+    #[test]
+    fn test_genotype_bytes_per_profile() {
+        let loci = crate::Kit::GlobalFiler.loci();
+        let profiles: Vec<Profile> = (0..1000)
+            .map(|i| {
+                let mut pr = Profile::new(ProfileId::new(&format!("P{i}")).unwrap());
+                for (k, &l) in loci.iter().enumerate() {
+                    let g = if l.is_amelogenin() {
+                        Genotype::new(&[Allele::X, Allele::Y]).unwrap()
+                    } else {
+                        let x = 80 + ((i * 7 + k * 3) % 12) as u16 * 10;
+                        Genotype::new(&[Allele::Repeat(x), Allele::Repeat(x + 10)]).unwrap()
+                    };
+                    pr.set_genotype(l, g);
+                }
+                pr
+            })
+            .collect();
+        let idx = Index::from_profiles(&profiles).unwrap();
+        assert_eq!(loci.len(), 24);
+        assert!(idx.genotype_bytes() <= 48 * 1000, "{}", idx.genotype_bytes());
+    }
+}

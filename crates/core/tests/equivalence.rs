@@ -1,0 +1,125 @@
+//! The fast search (planner, forced scan, forced postings, batch) returns exactly what the naive
+//! reference search returns, for random databases, queries and options.
+
+use proptest::prelude::*;
+use tandem_core::search::naive;
+use tandem_core::search::plan::{Force, search_forced};
+use tandem_core::{Allele, Genotype, Index, Locus, Profile, ProfileId, SearchOptions, Stringency};
+
+const LOCI: &[&str] = &["D3S1358", "vWA", "FGA", "D8S1179", "TH01", "D21S11", "AMEL", "DYS391"];
+
+fn arb_allele() -> impl Strategy<Value = Allele> {
+    prop_oneof![
+        20 => (8u16..13).prop_map(|r| Allele::Repeat(r * 10)),
+        2 => Just(Allele::Repeat(93)),
+        1 => Just(Allele::Wildcard),
+        1 => (8u16..13).prop_map(|r| Allele::Above(r * 10)),
+        1 => (8u16..13).prop_map(|r| Allele::Below(r * 10)),
+        1 => (8u16..13).prop_map(Allele::AnyMicrovariant),
+        1 => Just(Allele::OffLadder),
+    ]
+}
+
+fn arb_genotype(locus: &'static str) -> BoxedStrategy<Genotype> {
+    if locus == "AMEL" {
+        return prop_oneof![Just(vec![Allele::X]), Just(vec![Allele::X, Allele::Y])]
+            .prop_map(|v| Genotype::new(&v).unwrap())
+            .boxed();
+    }
+    (
+        prop_oneof![10 => 1usize..=2, 1 => 3usize..=5],
+        prop::collection::vec(arb_allele(), 5),
+        prop::option::weighted(0.1, 0usize..5),
+    )
+        .prop_map(|(n, alleles, req)| {
+            let g = Genotype::new(&alleles[..n]).unwrap();
+            match req {
+                Some(i) => {
+                    let a = g.alleles()[i % g.len()];
+                    g.with_required(a).unwrap()
+                }
+                None => g,
+            }
+        })
+        .boxed()
+}
+
+fn arb_profile(id: usize) -> impl Strategy<Value = Profile> {
+    let per_locus: Vec<_> = LOCI.iter().map(|&l| prop::option::weighted(0.85, arb_genotype(l))).collect();
+    (per_locus, any::<bool>()).prop_map(move |(gs, partial)| {
+        let mut p = Profile::new(ProfileId::new(&format!("P{id:04}")).unwrap()).with_partial(partial);
+        for (l, g) in LOCI.iter().zip(gs) {
+            if let Some(g) = g {
+                p.set_genotype(Locus::lookup(l).unwrap(), g);
+            }
+        }
+        if p.locus_count() == 0 {
+            p.set_genotype(Locus::lookup("TH01").unwrap(), Genotype::single(Allele::Repeat(90)));
+        }
+        p
+    })
+}
+
+fn arb_db() -> impl Strategy<Value = Vec<Profile>> {
+    (1usize..60).prop_flat_map(|n| (0..n).map(arb_profile).collect::<Vec<_>>())
+}
+
+fn arb_options() -> impl Strategy<Value = SearchOptions> {
+    (
+        prop_oneof![Just(Stringency::High), Just(Stringency::Moderate), Just(Stringency::Low)],
+        0usize..5,
+        0usize..3,
+        prop::bool::weighted(0.25),
+        prop::option::weighted(0.2, 1usize..5),
+    )
+        .prop_map(|(stringency, min_loci, max_mismatches, prum, top)| SearchOptions {
+            stringency,
+            min_loci,
+            max_mismatches,
+            prum,
+            top,
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn prop_fast_equals_naive(db in arb_db(), queries in prop::collection::vec(arb_profile(9999), 1..4),
+                              opts in arb_options(), deletions in prop::collection::vec(0usize..60, 0..5)) {
+        let mut index = Index::from_profiles(&db).unwrap();
+        let mut live: Vec<Profile> = db.clone();
+        for d in deletions {
+            if d < db.len() {
+                let id = db[d].id().clone();
+                if index.remove(&id).is_some() {
+                    live.retain(|p| p.id() != &id);
+                }
+            }
+        }
+        // queries from the database too: they must find themselves
+        let mut queries = queries;
+        queries.extend(db.iter().take(2).cloned());
+        let batch = index.search_batch(&queries, &opts);
+        for (qi, q) in queries.iter().enumerate() {
+            let expected = naive::search(&live, q, &opts);
+            prop_assert_eq!(&index.search(q, &opts), &expected, "auto");
+            prop_assert_eq!(&search_forced(&index, q, &opts, Force::Scan), &expected, "scan");
+            prop_assert_eq!(&search_forced(&index, q, &opts, Force::Postings), &expected, "postings");
+            prop_assert_eq!(&batch[qi], &expected, "batch");
+        }
+    }
+
+    #[test]
+    fn prop_incremental_add_equals_build(db in arb_db(), q in arb_profile(9999), opts in arb_options()) {
+        let built = Index::from_profiles(&db).unwrap();
+        let mut grown = Index::new();
+        for p in &db {
+            grown.add(p.clone()).unwrap();
+        }
+        prop_assert_eq!(built.search(&q, &opts), grown.search(&q, &opts));
+        for p in &db {
+            prop_assert_eq!(grown.get(p.id()), Some(p.clone()));
+        }
+    }
+}
