@@ -1,1 +1,68 @@
-fn main() {}
+//! `tandem`: search forensic STR profile tables from the command line, and a demo of the engine
+//! on built-in data.
+//!
+//! Exit status: 0 when the command succeeded (for `search`: at least one hit), 1 when a search
+//! found nothing, 2 on any error (including usage errors). A closed stdout pipe
+//! (`tandem search ... | head -1`) is not an error.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod demo;
+mod io;
+mod search;
+
+/// Forensic DNA STR matching: CODIS and Prüm searches over a packed index.
+#[derive(Debug, Parser)]
+#[command(name = "tandem", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Search every profile of a query table against a database table.
+    Search(search::Args),
+    /// Show the engine at work on the NIST 1036 population data (degraded stain, mixture,
+    /// relative, Prüm, and a search over ~200,000 simulated profiles).
+    Demo(demo::Args),
+}
+
+/// What a command that ran to completion reports, mapped to the exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done; for a search, at least one hit (exit 0).
+    Success,
+    /// A search that found nothing (exit 1).
+    NoHits,
+}
+
+/// Exit status of an error, usage errors included.
+const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap formats usage errors, --help and --version itself; its exit code is 2 for
+            // usage errors and 0 for help and version. A failed print (closed pipe) changes nothing.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(EXIT_ERROR));
+        }
+    };
+    let result = match cli.command {
+        Command::Search(args) => search::run(&args),
+        Command::Demo(args) => demo::run(&args),
+    };
+    match result {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::NoHits) => ExitCode::from(1),
+        Err(e) if io::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tandem: error: {}", io::error_chain(&e));
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

@@ -47,18 +47,28 @@ pub enum GenotypeError {
 impl Genotype {
     /// Builds a genotype from alleles in any order; duplicates collapse (`13,13` is `13`).
     pub fn new(alleles: &[Allele]) -> Result<Genotype, GenotypeError> {
-        let mut v: Vec<Allele> = alleles.to_vec();
-        v.sort();
-        v.dedup();
-        if v.is_empty() {
+        if alleles.is_empty() {
             return Err(GenotypeError::Empty);
         }
-        if v.len() > MAX_ALLELES {
-            return Err(GenotypeError::TooMany { found: v.len() });
-        }
         let mut arr = [FILLER; MAX_ALLELES];
-        arr[..v.len()].copy_from_slice(&v);
-        Ok(Genotype { len: v.len() as u8, required: u8::MAX, alleles: arr })
+        let mut len = 0usize;
+        for &a in alleles {
+            // insertion into the sorted prefix, skipping duplicates (no allocation)
+            let pos = arr[..len].partition_point(|&x| x < a);
+            if pos < len && arr[pos] == a {
+                continue;
+            }
+            if len == MAX_ALLELES {
+                let mut distinct: Vec<Allele> = alleles.to_vec();
+                distinct.sort();
+                distinct.dedup();
+                return Err(GenotypeError::TooMany { found: distinct.len() });
+            }
+            arr.copy_within(pos..len, pos + 1);
+            arr[pos] = a;
+            len += 1;
+        }
+        Ok(Genotype { len: len as u8, required: u8::MAX, alleles: arr })
     }
 
     /// A homozygote or single observed allele.

@@ -148,6 +148,30 @@ impl Column {
         }
     }
 
+    /// Appends one row given as a raw pair (build phase 2); same codes as [`Column::push`].
+    fn push_raw(&mut self, row: u32, raw: u32) {
+        let lo = allele_of_raw((raw >> 16) as u16);
+        let hi = allele_of_raw(raw as u16);
+        let c0 = self.codebook.code_or_insert(lo);
+        let c1 = if lo == hi { c0 } else { self.codebook.code_or_insert(hi) };
+        match (c0, c1) {
+            (Some(x), Some(y)) => {
+                let (x, y) = (x.min(y), x.max(y));
+                self.a.push(x);
+                self.b.push(y);
+                self.postings.entry(key(x, y)).or_default().push(row);
+            }
+            _ => {
+                // codebook overflow: keep the genotype in the side table
+                let g = if lo == hi { Genotype::single(lo) } else { Genotype::new(&[lo, hi]).unwrap_or(Genotype::single(lo)) };
+                self.a.push(SPECIAL);
+                self.b.push(SPECIAL);
+                self.special.insert(row, g);
+                self.special_rows.push(row);
+            }
+        }
+    }
+
     /// The genotype of a row, if typed.
     pub(crate) fn genotype(&self, row: u32) -> Option<Genotype> {
         let r = row as usize;
@@ -175,6 +199,47 @@ impl Column {
         self.a[r] = UNTYPED;
         self.b[r] = UNTYPED;
     }
+}
+
+/// Raw pair of an untyped locus (build phase 1).
+const RAW_UNTYPED: u32 = 0;
+/// Raw pair of a genotype for the side table (build phase 1).
+const RAW_SPECIAL: u32 = u32::MAX;
+const RAW_X: u16 = DIRECT_TENTHS as u16 + 1;
+const RAW_Y: u16 = DIRECT_TENTHS as u16 + 2;
+
+/// Rows of one build chunk, transposed.
+struct RawChunk {
+    raw: Vec<Vec<u32>>,
+    special: Vec<(usize, u32, Genotype)>,
+}
+
+fn raw_allele(a: Allele) -> Option<u16> {
+    match a {
+        Allele::Repeat(t) if (t as usize) < DIRECT_TENTHS && t > 0 => Some(t),
+        Allele::X => Some(RAW_X),
+        Allele::Y => Some(RAW_Y),
+        _ => None,
+    }
+}
+
+fn allele_of_raw(r: u16) -> Allele {
+    match r {
+        RAW_X => Allele::X,
+        RAW_Y => Allele::Y,
+        t => Allele::Repeat(t),
+    }
+}
+
+/// A simple genotype as two raw alleles in ladder order (`lo << 16 | hi`).
+fn raw_pair(g: &Genotype) -> Option<u32> {
+    if !g.is_simple() {
+        return None;
+    }
+    let al = g.alleles();
+    let lo = raw_allele(al[0])?;
+    let hi = if al.len() == 2 { raw_allele(al[1])? } else { lo };
+    Some((lo as u32) << 16 | hi as u32)
 }
 
 /// The posting key of a code pair.
@@ -207,7 +272,7 @@ pub struct Index {
     pub(crate) columns: Vec<Column>,
     column_of: HashMap<Locus, usize>,
     pub(crate) ids: Vec<ProfileId>,
-    row_of: HashMap<ProfileId, u32>,
+    row_of: FxHashMap<ProfileId, u32>,
     pub(crate) live: BitVec,
     live_count: usize,
     categories: Vec<u8>,
@@ -227,26 +292,35 @@ impl Index {
 
     /// Builds an index from profiles, columns in parallel. Fails on duplicate specimen ids or a
     /// profile with no typed locus; nothing is built then.
+    ///
+    /// The result is identical to adding the profiles one by one with [`Index::add`].
     pub fn from_profiles(profiles: &[Profile]) -> Result<Index, IndexError> {
         if profiles.len() >= u32::MAX as usize {
             return Err(IndexError::Full);
         }
         let mut index = Index::new();
+        let mut seen: Vec<bool> = Vec::new();
         let mut loci: Vec<Locus> = Vec::new();
-        {
-            let mut seen = std::collections::HashSet::new();
-            for p in profiles {
-                if p.locus_count() == 0 {
-                    return Err(IndexError::NoLoci(p.id().clone()));
+        for p in profiles {
+            if p.locus_count() == 0 {
+                return Err(IndexError::NoLoci(p.id().clone()));
+            }
+            for (l, _) in p.genotypes() {
+                let i = l.id() as usize;
+                if i >= seen.len() {
+                    seen.resize(i + 1, false);
                 }
-                for (l, _) in p.genotypes() {
-                    if seen.insert(l) {
-                        loci.push(l);
-                    }
+                if !seen[i] {
+                    seen[i] = true;
+                    loci.push(l);
                 }
             }
         }
         loci.sort();
+        let mut slot = vec![usize::MAX; seen.len()];
+        for (i, l) in loci.iter().enumerate() {
+            slot[l.id() as usize] = i;
+        }
         index.row_of.reserve(profiles.len());
         for (row, p) in profiles.iter().enumerate() {
             if index.row_of.insert(p.id().clone(), row as u32).is_some() {
@@ -254,23 +328,69 @@ impl Index {
             }
         }
         index.ids = profiles.iter().map(|p| p.id().clone()).collect();
+
+        // Phase 1, parallel over chunks of rows: each profile's map is walked once (row-major)
+        // and its genotypes are transposed into raw per-column pairs.
+        const CHUNK: usize = 1 << 15;
+        let ncol = loci.len();
+        let chunks: Vec<RawChunk> = profiles
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(ci, chunk)| {
+                let base = (ci * CHUNK) as u32;
+                let mut raw = vec![vec![RAW_UNTYPED; chunk.len()]; ncol];
+                let mut special = Vec::new();
+                for (i, p) in chunk.iter().enumerate() {
+                    for (l, g) in p.genotypes() {
+                        let c = slot[l.id() as usize];
+                        match raw_pair(g) {
+                            Some(r) => raw[c][i] = r,
+                            None => {
+                                raw[c][i] = RAW_SPECIAL;
+                                special.push((c, base + i as u32, *g));
+                            }
+                        }
+                    }
+                }
+                RawChunk { raw, special }
+            })
+            .collect();
+
+        // Phase 2, parallel over columns: codes assigned in row order, exactly as `add` does.
         index.columns = loci
             .par_iter()
-            .map(|&l| {
-                let mut c = Column::new(l, 0);
-                c.a.reserve(profiles.len());
-                c.b.reserve(profiles.len());
-                for (row, p) in profiles.iter().enumerate() {
-                    c.push(row as u32, p.genotype(l));
+            .enumerate()
+            .map(|(c, &l)| {
+                let mut col = Column::new(l, 0);
+                col.a.reserve(profiles.len());
+                col.b.reserve(profiles.len());
+                let mut row = 0u32;
+                for chunk in &chunks {
+                    let mut specials = chunk.special.iter().filter(|s| s.0 == c);
+                    for &r in &chunk.raw[c] {
+                        match r {
+                            RAW_UNTYPED => col.push(row, None),
+                            RAW_SPECIAL => {
+                                if let Some((_, _, g)) = specials.next() {
+                                    col.push(row, Some(g));
+                                }
+                            }
+                            _ => col.push_raw(row, r),
+                        }
+                        row += 1;
+                    }
                 }
-                c
+                col
             })
             .collect();
         index.column_of = loci.iter().enumerate().map(|(i, &l)| (l, i)).collect();
         index.live = BitVec::repeat(true, profiles.len());
         index.live_count = profiles.len();
-        index.partial = profiles.iter().map(|p| p.is_partial()).collect();
-        for p in profiles {
+        index.partial = BitVec::repeat(false, profiles.len());
+        for (row, p) in profiles.iter().enumerate() {
+            if p.is_partial() {
+                index.partial.set(row, true);
+            }
             index.push_meta(p);
         }
         Ok(index)

@@ -18,6 +18,9 @@ pub enum LocusKind {
     Amelogenin,
     /// A Y-chromosome marker (Y-STR or Yindel): a lineage marker, never counted in autosomal matches.
     YChromosome,
+    /// An X-chromosome marker (X-STRs such as `DXS...`, `HPRTB`): inherited differently from
+    /// autosomal loci, so never counted in autosomal matches or statistics.
+    XChromosome,
 }
 
 /// One entry of the built-in locus registry.
@@ -185,8 +188,9 @@ impl Locus {
 
     /// Looks up a locus, registering it as a custom locus when it is not known.
     ///
-    /// A custom locus whose normalised name starts with `DYS` or `DYF` is a Y marker; any other
-    /// custom locus is autosomal. Custom loci are process-wide and live for the whole process.
+    /// A custom locus whose normalised name starts with `DYS` or `DYF` is a Y marker, one that
+    /// starts with `DXS` (or is `HPRTB`) an X marker; any other custom locus is autosomal.
+    /// Custom loci are process-wide and live for the whole process.
     pub fn lookup_or_custom(name: &str) -> Result<Locus, LocusError> {
         match Locus::lookup(name) {
             Ok(l) => Ok(l),
@@ -207,6 +211,8 @@ impl Locus {
                 }
                 let kind = if norm.starts_with("DYS") || norm.starts_with("DYF") {
                     LocusKind::YChromosome
+                } else if norm.starts_with("DXS") || norm == "HPRTB" {
+                    LocusKind::XChromosome
                 } else {
                     LocusKind::Autosomal
                 };
@@ -603,5 +609,8 @@ mod tests {
         assert_eq!(Locus::lookup("d99s999"), Ok(l));
         let y = Locus::lookup_or_custom("DYS999").unwrap();
         assert!(!y.is_counted());
+        let x = Locus::lookup_or_custom("DXS10135").unwrap();
+        assert_eq!(x.kind(), LocusKind::XChromosome);
+        assert!(!x.is_counted());
     }
 }

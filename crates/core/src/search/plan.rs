@@ -16,6 +16,10 @@ const TASK: usize = BLOCK * 16;
 /// The planner uses postings when they name at most 1/`POSTINGS_RATIO` of the rows.
 const POSTINGS_RATIO: usize = 16;
 
+/// Most query loci the u8 per-row counters can take (CMF allows 32 loci per specimen; only
+/// custom panels can exceed this).
+const MAX_FAST_LOCI: usize = 80;
+
 /// How a query is answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Strategy {
@@ -165,39 +169,54 @@ fn diff_codes(x: u8, y: u8, q1: u8, q2: u8) -> u8 {
     2 - share - eq
 }
 
-macro_rules! simple_loop {
-    ($a:expr, $b:expr, $c:expr, $mode:expr, $q1:expr, $q2:expr, $req:expr, $prum:expr) => {{
-        let (a, b, c) = ($a, $b, $c);
-        let n = a.len().min(b.len()).min(c.compared.len());
-        let (a, b) = (&a[..n], &b[..n]);
-        let (cmp, pas, dif) = (&mut c.compared[..n], &mut c.passed[..n], &mut c.diff[..n]);
-        for i in 0..n {
-            let (x, y) = (a[i], b[i]);
-            let v = valid(x);
-            let mut p = pass_codes($mode, x, y, $q1, $q2);
-            if let Some(r) = $req {
-                p &= (x == r) as u8 | (y == r) as u8;
-            }
-            cmp[i] += v;
-            pas[i] += v & p;
-            if $prum {
-                dif[i] += diff_codes(x, y, $q1, $q2) & v.wrapping_neg();
+/// Adds `pass(x, y)` (and, for Prüm, the differing alleles) of every row to the counters.
+/// Kept branch-free so that it vectorises over byte lanes.
+#[inline(always)]
+fn simple_loop(a: &[u8], b: &[u8], c: &mut Counters, pass: impl Fn(u8, u8) -> u8, prum: Option<(u8, u8)>) {
+    let n = a.len().min(b.len()).min(c.compared.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let (cmp, pas, dif) = (&mut c.compared[..n], &mut c.passed[..n], &mut c.diff[..n]);
+    match prum {
+        None => {
+            for i in 0..n {
+                let (x, y) = (a[i], b[i]);
+                let v = valid(x);
+                cmp[i] += v;
+                pas[i] += v & pass(x, y);
             }
         }
-    }};
+        Some((q1, q2)) => {
+            for i in 0..n {
+                let (x, y) = (a[i], b[i]);
+                let v = valid(x);
+                cmp[i] += v;
+                pas[i] += v & pass(x, y);
+                dif[i] += diff_codes(x, y, q1, q2) & v.wrapping_neg();
+            }
+        }
+    }
 }
 
 /// Adds one simple query locus to the counters of rows `a.len()`.
 fn scan_simple(a: &[u8], b: &[u8], c: &mut Counters, m: Mode, q1: u8, q2: u8, req: Option<u8>) {
+    let eq = |x: u8, y: u8| (x == q1) as u8 & (y == q2) as u8;
+    let has = |x: u8, y: u8, q: u8| (x == q) as u8 | (y == q) as u8;
     // One monomorphic loop per case, so that each vectorises.
     match (m, req) {
-        (Mode::Moderate, None) => simple_loop!(a, b, c, Mode::Moderate, q1, q2, None::<u8>, false),
-        (Mode::High, None) => simple_loop!(a, b, c, Mode::High, q1, q2, None::<u8>, false),
-        (Mode::Low, None) => simple_loop!(a, b, c, Mode::Low, q1, q2, None::<u8>, false),
-        (Mode::Prum, _) => simple_loop!(a, b, c, Mode::Prum, q1, q2, None::<u8>, true),
-        (Mode::Moderate, Some(r)) => simple_loop!(a, b, c, Mode::Moderate, q1, q2, Some(r), false),
-        (Mode::High, Some(r)) => simple_loop!(a, b, c, Mode::High, q1, q2, Some(r), false),
-        (Mode::Low, Some(r)) => simple_loop!(a, b, c, Mode::Low, q1, q2, Some(r), false),
+        (Mode::Prum, _) => simple_loop(a, b, c, eq, Some((q1, q2))),
+        (Mode::High, None) => simple_loop(a, b, c, eq, None),
+        // homozygous query: the candidate carries the allele
+        (Mode::Moderate, None) if q1 == q2 => simple_loop(a, b, c, |x, y| has(x, y, q1), None),
+        // heterozygous query: the same pair, or a single allele that is one of the query's
+        (Mode::Moderate, None) => simple_loop(
+            a,
+            b,
+            c,
+            |x, y| eq(x, y) | ((x == y) as u8 & ((x == q1) as u8 | (x == q2) as u8)),
+            None,
+        ),
+        (Mode::Low, None) => simple_loop(a, b, c, |x, y| has(x, y, q1) | has(x, y, q2), None),
+        (m, Some(r)) => simple_loop(a, b, c, |x, y| pass_codes(m, x, y, q1, q2) & has(x, y, r), None),
     }
 }
 
@@ -238,6 +257,8 @@ fn scan_block(plan: &Plan<'_>, start: usize, n: usize, c: &mut Counters, opts: &
     c.clear(n);
     let end = start + n;
     for ql in &plan.loci {
+        prefetch(&ql.col.a, end..end + BLOCK);
+        prefetch(&ql.col.b, end..end + BLOCK);
         let a = &ql.col.a[start..end];
         let b = &ql.col.b[start..end];
         match &ql.kind {
@@ -253,6 +274,26 @@ fn scan_block(plan: &Plan<'_>, start: usize, n: usize, c: &mut Counters, opts: &
             add_entry(c, row as usize - start, entry_of(ql, row, opts));
         }
     }
+}
+
+/// Asks the CPU to start loading the next block of a column: the hardware prefetchers stop at
+/// page boundaries, and a scan reads one page per column per block.
+#[inline(always)]
+fn prefetch(col: &[u8], range: std::ops::Range<usize>) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let end = range.end.min(col.len());
+        let mut i = range.start;
+        while i < end {
+            // SAFETY: SSE is part of the x86_64 baseline, and a prefetch is a hint that never
+            // faults or writes memory; the pointer is in bounds of `col` anyway.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(col[i..].as_ptr().cast()) };
+            i += 64;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (col, range);
 }
 
 fn counters_hit(compared: u8, passed: u8, diff: u8, opts: &SearchOptions) -> bool {
@@ -329,15 +370,22 @@ fn passing_keys(col: &Column, m: Mode, q1: u8, q2: u8) -> Vec<u16> {
     keys
 }
 
+/// One selective locus: its query locus, the posting keys that pass, and its candidate count.
+type CandidateSet<'p> = (&'p QLocus<'p>, Vec<u16>, usize);
+
 /// Candidate sets of the selective loci, if postings beat a scan.
+///
+/// A hit fails at most K loci, so for any m chosen loci it lies in the candidate set
+/// (passing genotypes, untyped rows, side-table rows) of at least m - K of them. The planner
+/// takes the m = K + 2 smallest sets (K + 1 when there are no more).
 fn choose_postings<'p>(
     plan: &'p Plan<'_>,
     index: &Index,
     opts: &SearchOptions,
     ratio: usize,
-) -> Option<Vec<(&'p QLocus<'p>, Vec<u16>, usize)>> {
-    let need = opts.failing_loci_allowed() + 1;
-    let mut sets: Vec<(&QLocus<'_>, Vec<u16>, usize)> = plan
+) -> Option<Vec<CandidateSet<'p>>> {
+    let k = opts.failing_loci_allowed();
+    let mut sets: Vec<CandidateSet<'p>> = plan
         .loci
         .iter()
         .filter_map(|ql| match ql.kind {
@@ -351,29 +399,43 @@ fn choose_postings<'p>(
             Kind::Complex { .. } => None,
         })
         .collect();
-    if sets.len() < need {
+    if sets.len() < k + 1 {
         return None;
     }
     sets.sort_by_key(|s| s.2);
-    sets.truncate(need);
+    sets.truncate(k + 2);
     let total: usize = sets.iter().map(|s| s.2).sum();
     (total.saturating_mul(ratio) <= index.rows()).then_some(sets)
 }
 
-fn postings_rows(sets: &[(&QLocus<'_>, Vec<u16>, usize)]) -> Vec<u32> {
+/// Rows lying in at least `sets.len() - k` of the candidate sets, ascending.
+fn postings_rows(sets: &[CandidateSet<'_>], k: usize) -> Vec<u32> {
     let mut rows: Vec<u32> = Vec::with_capacity(sets.iter().map(|s| s.2).sum());
     for (ql, keys, _) in sets {
-        for k in keys {
-            if let Some(p) = ql.col.postings.get(k) {
+        for key in keys {
+            if let Some(p) = ql.col.postings.get(key) {
                 rows.extend_from_slice(p);
             }
         }
         rows.extend_from_slice(&ql.col.untyped);
         rows.extend_from_slice(&ql.col.special_rows);
     }
-    rows.sort_unstable();
-    rows.dedup();
-    rows
+    radsort::sort(&mut rows);
+    // a row appears at most once per set, so the length of its run counts its sets
+    let need = sets.len().saturating_sub(k).max(1);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < rows.len() {
+        let mut j = i + 1;
+        while j < rows.len() && rows[j] == rows[i] {
+            j += 1;
+        }
+        if j - i >= need {
+            out.push(rows[i]);
+        }
+        i = j;
+    }
+    out
 }
 
 /// Counters of one row (the scalar twin of [`scan_block`]).
@@ -428,13 +490,18 @@ fn run(index: &Index, query: &Profile, opts: &SearchOptions, parallel: bool, for
     if !opts.prum && plan.loci.len() < opts.effective_min_loci() {
         return Vec::new(); // cannot compare enough loci with anyone
     }
+    if plan.loci.len() > MAX_FAST_LOCI {
+        // the u8 counters could overflow: verify every row with the reference rules
+        let hits = (0..index.rows() as u32).filter_map(|r| make_hit(index, query, r, opts)).collect();
+        return finish(hits, opts);
+    }
     let sets = match force {
         Force::Auto => choose_postings(&plan, index, opts, POSTINGS_RATIO),
         Force::Scan => None,
         Force::Postings => choose_postings(&plan, index, opts, 0),
     };
     if let Some(sets) = sets {
-        let rows = postings_rows(&sets);
+        let rows = postings_rows(&sets, opts.failing_loci_allowed());
         let hits = rows
             .into_iter()
             .filter(|&r| {
@@ -481,7 +548,7 @@ pub(crate) fn explain(index: &Index, query: &Profile, opts: &SearchOptions) -> E
     match choose_postings(&plan, index, opts, POSTINGS_RATIO) {
         Some(sets) => Explain {
             strategy: Strategy::Postings { loci: sets.iter().map(|s| s.0.col.locus.name().to_string()).collect() },
-            rows_touched: postings_rows(&sets).len(),
+            rows_touched: postings_rows(&sets, opts.failing_loci_allowed()).len(),
             rows: index.rows(),
             simple_loci,
             complex_loci,

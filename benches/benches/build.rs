@@ -1,0 +1,25 @@
+//! Index build benchmark: `Index::from_profiles` over 10^6 parsed (owned) GlobalFiler profiles
+//! simulated from the NIST 1036 allele pools. `TANDEM_BENCH_MAX` caps the size.
+
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use tandem_benches::{profiles, simulator, sizes};
+use tandem_core::Index;
+
+fn from_profiles(c: &mut Criterion) {
+    let sim = simulator();
+    let mut g = c.benchmark_group("build_from_profiles");
+    g.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(20));
+    for n in sizes(&[1_000_000]) {
+        let ps = profiles(&sim, 0..n);
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(n), &ps, |b, ps| {
+            b.iter_with_large_drop(|| Index::from_profiles(ps).unwrap_or_else(|e| panic!("build failed: {e}")))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, from_profiles);
+criterion_main!(benches);
