@@ -408,16 +408,15 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 
 /// Runs `f` [`RUNS`] times; the last result and the median time.
 fn median<T>(mut f: impl FnMut() -> T) -> (T, Duration) {
-    let mut times = Vec::with_capacity(RUNS);
-    let mut result = None;
-    for _ in 0..RUNS {
+    let (mut result, first) = timed(&mut f);
+    let mut times = vec![first];
+    for _ in 1..RUNS {
         let (r, d) = timed(&mut f);
         times.push(d);
-        result = Some(r);
+        result = r;
     }
     times.sort_unstable();
-    let r = result.unwrap_or_else(|| f());
-    (r, times[times.len() / 2])
+    (result, times[times.len() / 2])
 }
 
 /// How the planner answers a query.

@@ -7,6 +7,8 @@ use std::collections::HashMap;
 
 use bitvec::vec::BitVec;
 use rayon::prelude::*;
+use std::hash::BuildHasher;
+
 use rustc_hash::FxHashMap;
 
 use crate::allele::Allele;
@@ -148,7 +150,8 @@ impl Column {
         }
     }
 
-    /// Appends one row given as a raw pair (build phase 2); same codes as [`Column::push`].
+    /// Appends one row given as a raw pair (build phase 2); same codes as [`Column::push`], but
+    /// the postings are left to [`build_postings`].
     fn push_raw(&mut self, row: u32, raw: u32) {
         let lo = allele_of_raw((raw >> 16) as u16);
         let hi = allele_of_raw(raw as u16);
@@ -156,10 +159,8 @@ impl Column {
         let c1 = if lo == hi { c0 } else { self.codebook.code_or_insert(hi) };
         match (c0, c1) {
             (Some(x), Some(y)) => {
-                let (x, y) = (x.min(y), x.max(y));
-                self.a.push(x);
-                self.b.push(y);
-                self.postings.entry(key(x, y)).or_default().push(row);
+                self.a.push(x.min(y));
+                self.b.push(x.max(y));
             }
             _ => {
                 // codebook overflow: keep the genotype in the side table
@@ -242,6 +243,71 @@ fn raw_pair(g: &Genotype) -> Option<u32> {
     Some((lo as u32) << 16 | hi as u32)
 }
 
+/// Postings of whole code columns, with exact capacities and no hashing per row.
+fn build_postings(a: &[u8], b: &[u8]) -> FxHashMap<u16, Vec<u32>> {
+    let mut counts = vec![0u32; 1 << 16];
+    for (&x, &y) in a.iter().zip(b) {
+        if valid_code(x) {
+            counts[key(x, y) as usize] += 1;
+        }
+    }
+    let mut lists: Vec<Vec<u32>> =
+        counts.iter().map(|&n| if n > 0 { Vec::with_capacity(n as usize) } else { Vec::new() }).collect();
+    for (row, (&x, &y)) in a.iter().zip(b).enumerate() {
+        if valid_code(x) {
+            lists[key(x, y) as usize].push(row as u32);
+        }
+    }
+    lists.into_iter().enumerate().filter(|(_, l)| !l.is_empty()).map(|(k, l)| (k as u16, l)).collect()
+}
+
+/// True for codes of exact alleles (not untyped, not side table).
+fn valid_code(x: u8) -> bool {
+    x != UNTYPED && x <= MAX_CODE
+}
+
+/// Specimen id to row, hashing the ids kept in `Index::ids` (no second copy of each id).
+#[derive(Clone, Default)]
+struct RowMap {
+    table: hashbrown::HashTable<u32>,
+    hasher: rustc_hash::FxBuildHasher,
+}
+
+impl std::fmt::Debug for RowMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RowMap({} ids)", self.table.len())
+    }
+}
+
+impl RowMap {
+    fn get(&self, ids: &[ProfileId], id: &ProfileId) -> Option<u32> {
+        let h = self.hasher.hash_one(id);
+        self.table.find(h, |&r| ids[r as usize] == *id).copied()
+    }
+
+    /// Inserts `row` for `ids[row]`; false if that id is already mapped.
+    fn insert(&mut self, ids: &[ProfileId], row: u32) -> bool {
+        let id = &ids[row as usize];
+        let h = self.hasher.hash_one(id);
+        let hasher = &self.hasher;
+        match self.table.entry(h, |&r| ids[r as usize] == *id, |&r| hasher.hash_one(&ids[r as usize])) {
+            hashbrown::hash_table::Entry::Occupied(_) => false,
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert(row);
+                true
+            }
+        }
+    }
+
+    fn remove(&mut self, ids: &[ProfileId], id: &ProfileId) -> Option<u32> {
+        let h = self.hasher.hash_one(id);
+        match self.table.find_entry(h, |&r| ids[r as usize] == *id) {
+            Ok(e) => Some(e.remove().0),
+            Err(_) => None,
+        }
+    }
+}
+
 /// The posting key of a code pair.
 pub(crate) fn key(a: u8, b: u8) -> u16 {
     (a as u16) << 8 | b as u16
@@ -272,7 +338,7 @@ pub struct Index {
     pub(crate) columns: Vec<Column>,
     column_of: HashMap<Locus, usize>,
     pub(crate) ids: Vec<ProfileId>,
-    row_of: FxHashMap<ProfileId, u32>,
+    row_of: RowMap,
     pub(crate) live: BitVec,
     live_count: usize,
     categories: Vec<u8>,
@@ -321,13 +387,13 @@ impl Index {
         for (i, l) in loci.iter().enumerate() {
             slot[l.id() as usize] = i;
         }
-        index.row_of.reserve(profiles.len());
-        for (row, p) in profiles.iter().enumerate() {
-            if index.row_of.insert(p.id().clone(), row as u32).is_some() {
-                return Err(IndexError::DuplicateId(p.id().clone()));
+        index.ids = profiles.iter().map(|p| p.id().clone()).collect();
+        index.row_of.table.reserve(profiles.len(), |_| 0);
+        for row in 0..profiles.len() {
+            if !index.row_of.insert(&index.ids, row as u32) {
+                return Err(IndexError::DuplicateId(index.ids[row].clone()));
             }
         }
-        index.ids = profiles.iter().map(|p| p.id().clone()).collect();
 
         // Phase 1, parallel over chunks of rows: each profile's map is walked once (row-major)
         // and its genotypes are transposed into raw per-column pairs.
@@ -380,6 +446,7 @@ impl Index {
                         row += 1;
                     }
                 }
+                col.postings = build_postings(&col.a, &col.b);
                 col
             })
             .collect();
@@ -415,7 +482,7 @@ impl Index {
     /// Adds one profile. Fails on a duplicate specimen id (use [`Index::upsert`] to replace) or a
     /// profile with no typed locus; the index is unchanged then.
     pub fn add(&mut self, p: Profile) -> Result<(), IndexError> {
-        if self.row_of.contains_key(p.id()) {
+        if self.contains(p.id()) {
             return Err(IndexError::DuplicateId(p.id().clone()));
         }
         if p.locus_count() == 0 {
@@ -435,8 +502,8 @@ impl Index {
         for c in &mut self.columns {
             c.push(row, p.genotype(c.locus));
         }
-        self.row_of.insert(p.id().clone(), row);
         self.ids.push(p.id().clone());
+        self.row_of.insert(&self.ids, row);
         self.live.push(true);
         self.partial.push(p.is_partial());
         self.live_count += 1;
@@ -456,7 +523,7 @@ impl Index {
     /// Removes a profile: its genetic data is erased from every column and it is never returned
     /// again. Returns the removed profile, or `None` if the id is not in the index.
     pub fn remove(&mut self, id: &ProfileId) -> Option<Profile> {
-        let row = self.row_of.remove(id)?;
+        let row = self.row_of.remove(&self.ids, id)?;
         let profile = self.profile_at(row);
         for c in &mut self.columns {
             c.erase(row);
@@ -468,12 +535,12 @@ impl Index {
 
     /// The profile with this specimen id, rebuilt from the index (locus spellings are not kept).
     pub fn get(&self, id: &ProfileId) -> Option<Profile> {
-        self.profile_at(*self.row_of.get(id)?)
+        self.profile_at(self.row_of.get(&self.ids, id)?)
     }
 
     /// True when the index holds this specimen id.
     pub fn contains(&self, id: &ProfileId) -> bool {
-        self.row_of.contains_key(id)
+        self.row_of.get(&self.ids, id).is_some()
     }
 
     pub(crate) fn profile_at(&self, row: u32) -> Option<Profile> {

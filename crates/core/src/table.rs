@@ -149,25 +149,31 @@ pub enum TableError {
     },
     /// No column holds the specimen id.
     #[error(
-        "{file}, line 1: no specimen id column (a header 'id', 'sample' or 'specimen_id', or a first column that is not a locus)"
+        "{file}, line {line}: no specimen id column (a header 'id', 'sample' or 'specimen_id', or a first column that is not a locus)"
     )]
     NoIdColumn {
         /// The file (source name).
         file: String,
+        /// 1-based line of the header.
+        line: u64,
     },
     /// The header has no locus column.
-    #[error("{file}, line 1: no locus column")]
+    #[error("{file}, line {line}: no locus column")]
     NoLocusColumn {
         /// The file (source name).
         file: String,
+        /// 1-based line of the header.
+        line: u64,
     },
     /// Two columns give the same field, locus or allele slot.
     #[error(
-        "{file}, line 1, column {column}: '{header}' gives {meaning}, as column {first_column} '{first_header}' does"
+        "{file}, line {line}, column {column}: '{header}' gives {meaning}, as column {first_column} '{first_header}' does"
     )]
     DuplicateColumn {
         /// The file (source name).
         file: String,
+        /// 1-based line of the header.
+        line: u64,
         /// 1-based column of the second occurrence.
         column: usize,
         /// Its header.
@@ -180,10 +186,12 @@ pub enum TableError {
         meaning: String,
     },
     /// Columns that are neither loci nor known fields.
-    #[error("{file}, line 1: unknown columns, neither loci nor known fields: {}", list_columns(.columns))]
+    #[error("{file}, line {line}: unknown columns, neither loci nor known fields: {}", list_columns(.columns))]
     UnknownColumns {
         /// The file (source name).
         file: String,
+        /// 1-based line of the header.
+        line: u64,
         /// Every unknown column, in header order.
         columns: Vec<UnknownColumn>,
     },
@@ -430,7 +438,7 @@ pub fn read<R: Read>(
     }
 
     let mut out = TableRead::default();
-    let plan = Plan::new(&headers, source_name, opts, &mut out.warnings)?;
+    let plan = Plan::new(&headers, header_line, source_name, opts, &mut out.warnings)?;
     if plan.population.is_some() {
         out.populations = Some(Vec::new());
     }
@@ -478,7 +486,7 @@ pub fn read<R: Read>(
         if *had_values {
             if let Some(&col) = plan.blank.get(i) {
                 out.warnings.push(format!(
-                    "{source_name}, line 1, column {}: column without a header ignored, with its values",
+                    "{source_name}, line {header_line}, column {}: column without a header ignored, with its values",
                     col + 1
                 ));
             }
@@ -630,8 +638,10 @@ fn is_locus_header(header: &str) -> bool {
 }
 
 impl Plan {
+    /// Decides what every column holds from the header line (read at `line`).
     fn new(
         headers: &[String],
+        line: u64,
         file: &str,
         opts: &TableOptions,
         warnings: &mut Vec<String>,
@@ -639,6 +649,7 @@ impl Plan {
         let duplicate =
             |column: usize, first_column: usize, meaning: String| TableError::DuplicateColumn {
                 file: file.to_string(),
+                line,
                 column: column + 1,
                 header: headers[column].clone(),
                 first_column: first_column + 1,
@@ -653,7 +664,7 @@ impl Plan {
             None => match headers.first() {
                 Some(h) if !is_locus_header(h) && fields.first() == Some(&None) => 0,
                 _ => {
-                    return Err(TableError::NoIdColumn { file: file.to_string() });
+                    return Err(TableError::NoIdColumn { file: file.to_string(), line });
                 }
             },
         };
@@ -759,15 +770,16 @@ impl Plan {
             if !opts.ignore_unknown_columns {
                 return Err(TableError::UnknownColumns {
                     file: file.to_string(),
+                    line,
                     columns: unknown,
                 });
             }
             for u in &unknown {
-                warnings.push(format!("{file}, line 1: {u} ignored: {}", u.error));
+                warnings.push(format!("{file}, line {line}: {u} ignored: {}", u.error));
             }
         }
         if plan.slots.is_empty() {
-            return Err(TableError::NoLocusColumn { file: file.to_string() });
+            return Err(TableError::NoLocusColumn { file: file.to_string(), line });
         }
         Ok(plan)
     }
@@ -1020,40 +1032,29 @@ impl Rows<'_> {
 /// the canonical name. Cells are `13,14` (quoted), empty when untyped. Required-allele flags are
 /// not written; custom loci read back only with [`TableOptions::allow_custom_loci`].
 pub fn write_wide<W: Write>(w: W, profiles: &[Profile]) -> Result<(), io::Error> {
-    // One pass over the profiles: which loci are typed, and with which spelling. Indexed by
-    // `Locus::id`, which is small and dense.
-    #[derive(Clone, Copy)]
-    enum Spelling<'a> {
-        Untyped,
-        Agreed(&'a str),
-        Mixed,
-    }
-    let mut spellings: Vec<Spelling<'_>> = Vec::new();
+    // One pass over the profiles: the typed loci, each with the spelling all its profiles agree
+    // on (`None` when they disagree). `slot_of` is indexed by `Locus::id`, which is small and dense.
+    let mut loci: Vec<(Locus, Option<&str>)> = Vec::new();
+    let mut slot_of: Vec<Option<usize>> = Vec::new();
     for p in profiles {
         for (locus, _) in p.genotypes() {
-            let i = usize::from(locus.id());
-            if spellings.len() <= i {
-                spellings.resize(i + 1, Spelling::Untyped);
+            let id = usize::from(locus.id());
+            if slot_of.len() <= id {
+                slot_of.resize(id + 1, None);
             }
             let spelling = p.spelling(locus);
-            spellings[i] = match spellings[i] {
-                Spelling::Untyped => Spelling::Agreed(spelling),
-                Spelling::Agreed(s) if s == spelling => Spelling::Agreed(s),
-                _ => Spelling::Mixed,
-            };
-        }
-    }
-    let mut loci: Vec<(Locus, &str)> = Vec::new();
-    for p in profiles {
-        for (locus, _) in p.genotypes() {
-            match spellings.get(usize::from(locus.id())).copied() {
-                Some(Spelling::Agreed(s)) => loci.push((locus, s)),
-                Some(Spelling::Mixed) => loci.push((locus, locus.name())),
-                _ => continue,
-            }
-            // mark done so that each locus is pushed once
-            if let Some(slot) = spellings.get_mut(usize::from(locus.id())) {
-                *slot = Spelling::Untyped;
+            match slot_of[id] {
+                None => {
+                    slot_of[id] = Some(loci.len());
+                    loci.push((locus, Some(spelling)));
+                }
+                Some(k) => {
+                    if let Some(entry) = loci.get_mut(k) {
+                        if entry.1 != Some(spelling) {
+                            entry.1 = None;
+                        }
+                    }
+                }
             }
         }
     }
@@ -1065,7 +1066,7 @@ pub fn write_wide<W: Write>(w: W, profiles: &[Profile]) -> Result<(), io::Error>
     if with_partial {
         header.push("partial");
     }
-    header.extend(loci.iter().map(|&(_, s)| s));
+    header.extend(loci.iter().map(|&(locus, s)| s.unwrap_or(locus.name())));
     out.write_record(&header)?;
     let mut cell = Vec::new();
     for p in profiles {
@@ -1354,6 +1355,11 @@ mod tests {
         assert!(matches!(read_str("D3S1358,vWA\n15,17\n"), Err(TableError::NoIdColumn { .. })));
         assert!(matches!(read_str("id,population\nS1,x\n"), Err(TableError::NoLocusColumn { .. })));
         assert!(matches!(read_str("id,sample,vWA\n"), Err(TableError::DuplicateColumn { .. })));
+        let e = read_str("\n,,\nid,sample,vWA\n").unwrap_err();
+        assert!(
+            e.to_string().starts_with("data.csv, line 3, column 2: 'sample' gives the specimen id"),
+            "{e}"
+        );
         // an empty-headed column must stay empty
         let t = read_str("id,vWA,\nS1,17,\n").unwrap();
         assert_eq!(t.profiles.len(), 1);
