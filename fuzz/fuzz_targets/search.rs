@@ -2,8 +2,10 @@
 //! scan, forced postings, batch) must return exactly what the naive reference returns.
 //!
 //! Byte layout (every read past the end yields 0, so any input decodes):
-//! `options(4) | n_initial | n_added | removals | profile* | query`, where a profile is a locus
-//! mask byte followed, per typed locus, by a shape byte and one byte per allele.
+//! `options(4) | n_initial | build | n_added | removals | profile* | query`, where a profile is a
+//! locus mask byte followed, per typed locus, by a shape byte and one byte per allele. The
+//! initial profiles go through `Index::from_profiles` when `build % 4 == 0` (it costs a 64K-entry
+//! table per column, slow under instrumentation), else through `Index::add`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -108,12 +110,21 @@ fuzz_target!(|data: &[u8]| {
     let mut r = Bytes { data, pos: 0 };
     let opts = options(&mut r);
     let n_initial = (r.byte() % 12) as usize;
+    let bulk = r.byte() % 4 == 0;
     let n_added = (r.byte() % 5) as usize;
     let removals = r.byte();
 
     let initial: Vec<Profile> =
         (0..n_initial).map(|i| profile(&mut r, &loci, &format!("P{i}"))).collect();
-    let mut index = Index::from_profiles(&initial).expect("unique ids, every profile typed");
+    let mut index = if bulk {
+        Index::from_profiles(&initial).expect("unique ids, every profile typed")
+    } else {
+        let mut index = Index::new();
+        for p in &initial {
+            index.add(p.clone()).expect("unique ids, every profile typed");
+        }
+        index
+    };
     let mut live = initial;
     for i in 0..n_added {
         let p = profile(&mut r, &loci, &format!("A{i}"));

@@ -22,8 +22,10 @@ use crate::Outcome;
 use crate::io::{self, ReadFlags};
 
 /// The NIST U.S. population dataset 1036 genotypes, compiled in so the demo runs anywhere.
-const NIST_1036: &str =
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/nist1036_genotypes_wide.csv"));
+const NIST_1036: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../testdata/nist1036_genotypes_wide.csv"
+));
 
 /// How many hits of a search are listed.
 const SHOWN: usize = 5;
@@ -44,7 +46,12 @@ pub struct Args {
     #[arg(long)]
     pub quick: bool,
     /// Simulated people added for the scale-up.
-    #[arg(long, value_name = "N", default_value_t = 200_000, conflicts_with = "quick")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 200_000,
+        conflicts_with = "quick"
+    )]
     pub simulated: usize,
     /// Seed of every random choice (people picked, dropout, relatives, simulated people).
     #[arg(long, default_value_t = 1036)]
@@ -53,7 +60,6 @@ pub struct Args {
 
 /// Runs `tandem demo`.
 pub fn run(args: &Args) -> Result<Outcome> {
-    let mut out = io::stdout();
     let (loaded, source) = match &args.data {
         Some(path) => (io::load_profiles(path, ReadFlags::default())?, path.display().to_string()),
         None => (
@@ -65,21 +71,54 @@ pub fn run(args: &Args) -> Result<Outcome> {
     if people.len() < 4 {
         bail!("{source}: the demo needs at least 4 profiles, found {}", people.len());
     }
-    let pools = AllelePools::from_profiles(&people);
-    let sim = Simulator::new(pools, args.seed);
+    let scale_up = !args.quick && args.simulated > 0;
+    let sim = Simulator::new(AllelePools::from_profiles(&people), args.seed);
     let mut rng = sim.rng(0);
+    let mut out = io::stdout();
 
     writeln!(out, "Tandem demo: forensic STR profile matching, step by step")?;
-    writeln!(out, "(every time below is measured on this machine, {} threads)", rayon::current_num_threads())?;
+    writeln!(
+        out,
+        "(every time below is measured on this machine, {} threads)",
+        rayon::current_num_threads()
+    )?;
+    let populations = loaded.populations.as_deref().map(population_summary).unwrap_or_default();
+    let index = database(&mut out, &people, &format!("{source}{populations}"))?;
 
-    // 1. The database.
+    // The people the queries come from.
+    let picks = distinct(&mut rng, people.len(), 4);
+    let [source, mix_a, mix_b, parent] = [0, 1, 2, 3].map(|i| &people[picks[i]]);
+    let stain = stain_section(&mut out, &index, source, &mut rng)?;
+    let mix = mixture_section(&mut out, &index, [mix_a, mix_b])?;
+    let relative = relative_section(&mut out, &index, &sim, parent, scale_up, &mut rng)?;
+    prum_section(&mut out, &index, &stain, source)?;
+
+    if scale_up {
+        let scaled = ScaleUp { people: &people, index, sim: &sim, simulated: args.simulated };
+        let queries = Queries {
+            stain: &stain,
+            source,
+            mix: &mix,
+            contributors: [mix_a, mix_b],
+            relative: &relative,
+            parent,
+        };
+        scaled.run(&mut out, &queries)?;
+    } else {
+        writeln!(out, "\n(--quick: the scale-up with simulated profiles was skipped)")?;
+    }
+    out.flush()?;
+    Ok(Outcome::Success)
+}
+
+/// Section 1: indexes the people and describes the index.
+fn database(out: &mut impl Write, people: &[Profile], source: &str) -> Result<Index> {
     let started = Instant::now();
-    let index = Index::from_profiles(&people).context("cannot index the demo data")?;
+    let index = Index::from_profiles(people).context("cannot index the demo data")?;
     let built = started.elapsed();
     let loci: Vec<Locus> = index.loci().into_iter().filter(|l| l.is_counted()).collect();
-    heading(&mut out, 1, "The database")?;
-    let populations = loaded.populations.as_deref().map(population_summary).unwrap_or_default();
-    writeln!(out, "   {} people from {source}{populations},", thousands(index.len()))?;
+    heading(out, 1, "The database")?;
+    writeln!(out, "   {} people from {source},", thousands(index.len()))?;
     writeln!(out, "   typed at {} autosomal STR loci ({}).", loci.len(), locus_list(&loci))?;
     writeln!(
         out,
@@ -89,84 +128,107 @@ pub fn run(args: &Args) -> Result<Outcome> {
         per(index.posting_bytes(), index.len()),
     )?;
     out.flush()?;
+    Ok(index)
+}
 
-    // Pick the people the queries come from.
-    let picks = distinct(&mut rng, people.len(), 4);
-    let (source_person, mix_a, mix_b, parent) =
-        (&people[picks[0]], &people[picks[1]], &people[picks[2]], &people[picks[3]]);
-
-    // 2. A degraded stain.
-    let stain = stain_of(source_person, "STAIN-1", &mut rng)?;
-    heading(&mut out, 2, "A degraded crime-scene stain")?;
+/// Section 2: a degraded copy of `source` finds its source at moderate stringency.
+fn stain_section(
+    out: &mut impl Write,
+    index: &Index,
+    source: &Profile,
+    rng: &mut simulate::Rng,
+) -> Result<Profile> {
+    let stain = stain_of(source, "STAIN-1", rng)?;
+    heading(out, 2, "A degraded crime-scene stain")?;
     writeln!(
         out,
         "   Query STAIN-1: a copy of {} as a degraded stain shows it: {} of {} loci left,",
-        source_person.id(),
+        source.id(),
         stain.counted_locus_count(),
-        source_person.counted_locus_count()
+        source.counted_locus_count()
     )?;
     writeln!(
         out,
         "   one allele dropped out at {} of them (the stain is flagged partial).",
-        dropped_allele_loci(&stain, source_person).len()
+        dropped_allele_loci(&stain, source).len()
     )?;
     let moderate = SearchOptions::default();
     let (hits, took) = timed(|| index.search(&stain, &moderate));
-    search_line(&mut out, &moderate)?;
-    print_hits(&mut out, &hits, took, |id| (id == source_person.id()).then_some("the source"))?;
+    search_line(out, &moderate)?;
+    print_hits(out, &hits, took, |id| (id == source.id()).then_some("the source"))?;
     out.flush()?;
+    Ok(stain)
+}
 
-    // 3. A mixture.
-    let mix = simulate::mixture(&[mix_a, mix_b], ProfileId::new("MIX-1")?)?;
-    heading(&mut out, 3, "A two-person mixture")?;
+/// Section 3: a two-person mixture finds both contributors at moderate stringency.
+fn mixture_section(out: &mut impl Write, index: &Index, contributors: [&Profile; 2]) -> Result<Profile> {
+    let [a, b] = contributors;
+    let mix = simulate::mixture(&contributors, ProfileId::new("MIX-1")?)?;
+    heading(out, 3, "A two-person mixture")?;
     writeln!(
         out,
         "   Query MIX-1: the DNA of {} and {} in one sample: up to {} alleles per locus.",
-        mix_a.id(),
-        mix_b.id(),
+        a.id(),
+        b.id(),
         mix.max_alleles()
     )?;
     writeln!(out, "   A contributor's alleles are a subset of the mixture's at every locus.")?;
+    let moderate = SearchOptions::default();
     let (hits, took) = timed(|| index.search(&mix, &moderate));
-    search_line(&mut out, &moderate)?;
-    print_hits(&mut out, &hits, took, |id| {
-        (id == mix_a.id() || id == mix_b.id()).then_some("a contributor")
-    })?;
+    search_line(out, &moderate)?;
+    print_hits(out, &hits, took, |id| (id == a.id() || id == b.id()).then_some("a contributor"))?;
     out.flush()?;
+    Ok(mix)
+}
 
-    // 4. A relative.
-    let partner_loci: Vec<Locus> = parent.genotypes().map(|(l, _)| l).filter(|l| l.is_counted()).collect();
-    let partner = sim.random_profile(&partner_loci, ProfileId::new("PARTNER")?, &mut rng)?;
-    let mut relative = simulate::child_of(parent, &partner, ProfileId::new("CHILD-1")?, 0.0, &mut rng);
+/// Section 4: a child of `parent` is no match at high stringency, but passes at low stringency.
+fn relative_section(
+    out: &mut impl Write,
+    index: &Index,
+    sim: &Simulator,
+    parent: &Profile,
+    scale_up: bool,
+    rng: &mut simulate::Rng,
+) -> Result<Profile> {
+    let loci: Vec<Locus> = parent.genotypes().map(|(l, _)| l).filter(|l| l.is_counted()).collect();
+    let partner = sim.random_profile(&loci, ProfileId::new("PARTNER")?, rng)?;
+    let mut relative = simulate::child_of(parent, &partner, ProfileId::new("CHILD-1")?, 0.0, rng);
+    // An older reference sample: typed at the original CODIS core only.
     let kit = Kit::Codis13;
     let kit_loci = kit.counted_loci();
     let extra: Vec<Locus> = relative.genotypes().map(|(l, _)| l).filter(|l| !kit_loci.contains(l)).collect();
     for l in extra {
         relative.remove_locus(l);
     }
-    heading(&mut out, 4, "A relative")?;
+    heading(out, 4, "A relative")?;
     writeln!(
         out,
-        "   Query CHILD-1: a simulated child of {} and a random person, typed at the {} {} loci only;",
-        parent.id(),
-        relative.counted_locus_count(),
-        kit,
+        "   Query CHILD-1: a simulated child of {} and a random person, typed only at the {kit} loci",
+        parent.id()
     )?;
-    writeln!(out, "   it shares one allele with {} at every locus, but is not the same person.", parent.id())?;
-    let high = SearchOptions { stringency: Stringency::High, ..SearchOptions::default() };
-    let (hits, took) = timed(|| index.search(&relative, &high));
-    search_line(&mut out, &high)?;
-    print_hits(&mut out, &hits, took, |id| (id == parent.id()).then_some("the parent"))?;
-    let low = SearchOptions { stringency: Stringency::Low, ..SearchOptions::default() };
-    let (hits, took) = timed(|| index.search(&relative, &low));
-    search_line(&mut out, &low)?;
-    print_hits(&mut out, &hits, took, |id| (id == parent.id()).then_some("the parent"))?;
+    writeln!(
+        out,
+        "   ({} loci); it shares one allele with {} at every locus, but is not the same person.",
+        relative.counted_locus_count(),
+        parent.id()
+    )?;
+    let mut hits = Vec::new();
+    for stringency in [Stringency::High, Stringency::Low] {
+        let opts = SearchOptions { stringency, ..SearchOptions::default() };
+        let took;
+        (hits, took) = timed(|| index.search(&relative, &opts));
+        search_line(out, &opts)?;
+        print_hits(out, &hits, took, |id| (id == parent.id()).then_some("the parent"))?;
+    }
     writeln!(out, "   Low stringency only asks for one shared allele per locus: it lets relatives through,")?;
-    let others = hits.iter().filter(|h| h.candidate != *parent.id()).count();
-    match others {
-        0 => writeln!(
+    match hits.iter().filter(|h| h.candidate != *parent.id()).count() {
+        0 if scale_up => writeln!(
             out,
             "   and in a larger database unrelated people as well (see the scale-up): its hits are\n   leads for kinship statistics, not identifications."
+        )?,
+        0 => writeln!(
+            out,
+            "   and in a larger database unrelated people as well: its hits are leads for kinship\n   statistics, not identifications."
         )?,
         n => writeln!(
             out,
@@ -176,19 +238,28 @@ pub fn run(args: &Args) -> Result<Outcome> {
         )?,
     }
     out.flush()?;
+    Ok(relative)
+}
 
-    // 5. Prüm.
-    heading(&mut out, 5, "A Prüm search (EU exchange rules)")?;
+/// Section 5: Prüm full and near matches for the stain.
+fn prum_section(out: &mut impl Write, index: &Index, stain: &Profile, source: &Profile) -> Result<()> {
+    let note = |id: &ProfileId| (id == source.id()).then_some("the source");
+    heading(out, 5, "A Prüm search (EU exchange rules)")?;
     writeln!(
         out,
         "   Prüm reports a full match (all alleles equal) or a near match (exactly one allele differs)."
     )?;
     let prum = SearchOptions::prum();
-    let dropped = dropped_allele_loci(&stain, source_person);
-    writeln!(out, "   Query STAIN-1 as it is ({} dropped alleles count as differing):", dropped.len())?;
-    let (hits, took) = timed(|| index.search(&stain, &prum));
-    search_line(&mut out, &prum)?;
-    print_hits(&mut out, &hits, took, |id| (id == source_person.id()).then_some("the source"))?;
+    let dropped = dropped_allele_loci(stain, source);
+    writeln!(
+        out,
+        "   Query STAIN-1 as it is ({} dropped alleles count as differing):",
+        dropped.len()
+    )?;
+    let (hits, took) = timed(|| index.search(stain, &prum));
+    search_line(out, &prum)?;
+    print_hits(out, &hits, took, note)?;
+
     let mut designated = Profile::new(ProfileId::new("STAIN-1-PRUM")?);
     for (l, g) in stain.genotypes() {
         if g.len() == 2 {
@@ -201,29 +272,24 @@ pub fn run(args: &Args) -> Result<Outcome> {
         designated.counted_locus_count()
     )?;
     let (hits, took) = timed(|| index.search(&designated, &prum));
-    search_line(&mut out, &prum)?;
-    print_hits(&mut out, &hits, took, |id| (id == source_person.id()).then_some("the source"))?;
+    search_line(out, &prum)?;
+    print_hits(out, &hits, took, note)?;
+
     if let Some(&l) = dropped.first()
         && let Some(g) = stain.genotype(l)
     {
         designated.set_genotype(l, *g);
-        writeln!(out, "   The same, plus {l} where STAIN-1 lost an allele ({g} for {}):", genotype(source_person, l))?;
+        writeln!(
+            out,
+            "   The same, plus {l} where STAIN-1 lost an allele ({g} for {}):",
+            genotype(source, l)
+        )?;
         let (hits, took) = timed(|| index.search(&designated, &prum));
-        search_line(&mut out, &prum)?;
-        print_hits(&mut out, &hits, took, |id| (id == source_person.id()).then_some("the source"))?;
+        search_line(out, &prum)?;
+        print_hits(out, &hits, took, note)?;
     }
     out.flush()?;
-
-    if args.quick || args.simulated == 0 {
-        writeln!(out, "\n(--quick: the scale-up with simulated profiles was skipped)")?;
-        out.flush()?;
-        return Ok(Outcome::Success);
-    }
-    let scaled = ScaleUp { people: &people, index, sim: &sim, simulated: args.simulated };
-    let queries = Queries { stain: &stain, source: source_person, mix: &mix, contributors: [mix_a, mix_b], relative: &relative, parent };
-    scaled.run(&mut out, &queries)?;
-    out.flush()?;
-    Ok(Outcome::Success)
+    Ok(())
 }
 
 /// The queries of sections 2-4 and the people they come from.
@@ -274,7 +340,9 @@ impl ScaleUp<'_> {
             }
             let t = Instant::now();
             for p in batch {
-                self.index.add(p).context("cannot add a simulated profile")?;
+                self.index
+                    .add(p)
+                    .context("cannot add a simulated profile")?;
             }
             indexing += t.elapsed();
             start = end;
@@ -287,7 +355,12 @@ impl ScaleUp<'_> {
             thousands(real),
             duration(simulating)
         )?;
-        writeln!(out, "   (Hardy-Weinberg genotypes at the same {} loci) and added them to the index in {}.", loci.len(), duration(indexing))?;
+        writeln!(
+            out,
+            "   (Hardy-Weinberg genotypes at the same {} loci) and added them to the index in {}.",
+            loci.len(),
+            duration(indexing)
+        )?;
         writeln!(
             out,
             "   The index now holds {} profiles: {} of genotype data, {} of postings.",
@@ -296,23 +369,65 @@ impl ScaleUp<'_> {
             megabytes(index.posting_bytes())
         )?;
 
-        writeln!(out, "   The queries of sections 2-4 against all of them (each time the median of {RUNS} runs):")?;
+        writeln!(
+            out,
+            "   The queries of sections 2-4 against all of them (each time the median of {RUNS} runs):"
+        )?;
         let moderate = SearchOptions::default();
         let (hits, took) = median(|| index.search(q.stain, &moderate));
         writeln!(out, "   STAIN-1, {}:", describe(&moderate))?;
-        writeln!(out, "      {} ({}).", found(&hits, took), plan(index, q.stain, &moderate))?;
-        list_hits(out, &hits, |id| (id == q.source.id()).then_some("the source"))?;
+        writeln!(
+            out,
+            "      {} ({}).",
+            found(&hits, took),
+            plan(index, q.stain, &moderate)
+        )?;
+        list_hits(out, &hits, |id| {
+            (id == q.source.id()).then_some("the source")
+        })?;
 
         let (hits, took) = median(|| index.search(q.mix, &moderate));
         writeln!(out, "   MIX-1, {}:", describe(&moderate))?;
-        writeln!(out, "      {} ({}).", found(&hits, took), plan(index, q.mix, &moderate))?;
-        list_hits(out, &hits, |id| q.contributors.iter().any(|c| c.id() == id).then_some("a contributor"))?;
+        writeln!(
+            out,
+            "      {} ({}).",
+            found(&hits, took),
+            plan(index, q.mix, &moderate)
+        )?;
+        list_hits(out, &hits, |id| {
+            q.contributors
+                .iter()
+                .any(|c| c.id() == id)
+                .then_some("a contributor")
+        })?;
 
-        let low = SearchOptions { stringency: Stringency::Low, ..SearchOptions::default() };
+        let low = SearchOptions {
+            stringency: Stringency::Low,
+            ..SearchOptions::default()
+        };
         let (hits, took) = median(|| index.search(q.relative, &low));
         writeln!(out, "   CHILD-1, {}:", describe(&low))?;
-        writeln!(out, "      {} ({}).", found(&hits, took), plan(index, q.relative, &low))?;
-        list_hits(out, &hits, |id| (id == q.parent.id()).then_some("the parent"))?;
+        writeln!(
+            out,
+            "      {} ({}).",
+            found(&hits, took),
+            plan(index, q.relative, &low)
+        )?;
+        list_hits(out, &hits, |id| {
+            (id == q.parent.id()).then_some("the parent")
+        })?;
+        let unrelated = hits
+            .iter()
+            .filter(|h| h.candidate != *q.parent.id())
+            .count();
+        if unrelated > 0 {
+            writeln!(
+                out,
+                "      {} of these {} unrelated to CHILD-1: one shared allele per locus is common at this scale.",
+                thousands(unrelated),
+                if unrelated == 1 { "is" } else { "are" }
+            )?;
+        }
 
         // The batch: degraded copies of people picked among all of them.
         let mut rng = self.sim.rng(2);
@@ -332,7 +447,12 @@ impl ScaleUp<'_> {
         let all_hits: usize = results.iter().map(Vec::len).sum();
         let from_postings = queries
             .iter()
-            .filter(|q| matches!(index.explain(q, &moderate).strategy, Strategy::Postings { .. }))
+            .filter(|q| {
+                matches!(
+                    index.explain(q, &moderate).strategy,
+                    Strategy::Postings { .. }
+                )
+            })
             .count();
         let comparisons = queries.len() as f64 * index.len() as f64;
         writeln!(
@@ -384,7 +504,8 @@ fn dropped_allele_loci(copy: &Profile, person: &Profile) -> Vec<Locus> {
 
 /// A person's genotype at a locus, as text (`-` when untyped).
 fn genotype(p: &Profile, l: Locus) -> String {
-    p.genotype(l).map_or_else(|| "-".to_string(), ToString::to_string)
+    p.genotype(l)
+        .map_or_else(|| "-".to_string(), ToString::to_string)
 }
 
 /// `k` distinct indices below `n`, in the order drawn.
@@ -454,7 +575,10 @@ fn describe(opts: &SearchOptions) -> String {
         1 => "at most 1 failing locus".to_string(),
         k => format!("at most {k} failing loci"),
     };
-    format!("CODIS {} stringency, at least {} loci compared, {mismatches}", opts.stringency, opts.min_loci)
+    format!(
+        "CODIS {} stringency, at least {} loci compared, {mismatches}",
+        opts.stringency, opts.min_loci
+    )
 }
 
 /// `found 2 candidates in 85 µs`.
@@ -483,15 +607,25 @@ fn list_hits<'a>(
     note: impl Fn(&'a ProfileId) -> Option<&'static str>,
 ) -> std::io::Result<()> {
     // Noted hits first, so the source is shown even among many hits.
-    let mut shown: Vec<&Hit> = hits.iter().filter(|h| note(&h.candidate).is_some()).take(SHOWN).collect();
-    shown.extend(hits.iter().filter(|h| note(&h.candidate).is_none()).take(SHOWN.saturating_sub(shown.len())));
+    let mut shown: Vec<&Hit> = hits
+        .iter()
+        .filter(|h| note(&h.candidate).is_some())
+        .take(SHOWN)
+        .collect();
+    shown.extend(
+        hits.iter()
+            .filter(|h| note(&h.candidate).is_none())
+            .take(SHOWN.saturating_sub(shown.len())),
+    );
     for h in &shown {
         let quality = match h.prum {
             Some(PrumQuality::Full) => ", full match",
             Some(PrumQuality::Near) => ", near match",
             None => "",
         };
-        let mark = note(&h.candidate).map(|n| format!("   <- {n}")).unwrap_or_default();
+        let mark = note(&h.candidate)
+            .map(|n| format!("   <- {n}"))
+            .unwrap_or_default();
         writeln!(
             out,
             "      {:<12} {:>2} loci compared, {:>2} matched, {} failed{quality}{mark}",
@@ -502,7 +636,11 @@ fn list_hits<'a>(
         )?;
     }
     if hits.len() > shown.len() {
-        writeln!(out, "      ... and {} more", thousands(hits.len() - shown.len()))?;
+        writeln!(
+            out,
+            "      ... and {} more",
+            thousands(hits.len() - shown.len())
+        )?;
     }
     Ok(())
 }
@@ -519,7 +657,10 @@ fn population_summary(labels: &[String]) -> String {
     if counts.is_empty() {
         return String::new();
     }
-    let parts: Vec<String> = counts.iter().map(|(name, n)| format!("{name} {}", thousands(*n))).collect();
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(name, n)| format!("{name} {}", thousands(*n)))
+        .collect();
     format!(" ({})", parts.join(", "))
 }
 

@@ -67,7 +67,10 @@ pub fn load_profiles(path: &Path, flags: ReadFlags) -> Result<Loaded> {
         Format::Table => {
             let read = table::read_path(path, &flags.table_options())?;
             warn_all(&read.warnings);
-            Ok(Loaded { profiles: read.profiles, populations: read.populations })
+            Ok(Loaded {
+                profiles: read.profiles,
+                populations: read.populations,
+            })
         }
     }
 }
@@ -76,7 +79,10 @@ pub fn load_profiles(path: &Path, flags: ReadFlags) -> Result<Loaded> {
 pub fn load_table_text(text: &str, name: &str, flags: ReadFlags) -> Result<Loaded> {
     let read = table::read(text.as_bytes(), name, &flags.table_options())?;
     warn_all(&read.warnings);
-    Ok(Loaded { profiles: read.profiles, populations: read.populations })
+    Ok(Loaded {
+        profiles: read.profiles,
+        populations: read.populations,
+    })
 }
 
 /// Prints one warning per line on stderr.
@@ -94,8 +100,10 @@ pub fn stdout() -> BufWriter<StdoutLock<'static>> {
 /// True when the error comes from writing to a closed pipe (`tandem ... | head -1`): the reader
 /// has all it wanted, so this is not an error.
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain()
-        .any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// The error and its causes on one line, `outer: cause: root cause`. A cause whose text the line

@@ -6,14 +6,16 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use tandem_core::search::Outcome as LocusOutcome;
-use tandem_core::{Hit, Index, LocusResult, PrumQuality, ProfileId, SearchOptions, Stringency};
+use tandem_core::{Hit, Index, LocusResult, ProfileId, PrumQuality, SearchOptions, Stringency};
 
 use crate::Outcome;
 use crate::io::{self, ReadFlags};
 
 /// Arguments of `tandem search`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Exit status: 0 when at least one hit was found, 1 when none was, 2 on error.")]
+#[command(
+    after_help = "Exit status: 0 when at least one hit was found, 1 when none was, 2 on error."
+)]
 pub struct Args {
     /// The database: profiles to search in (a lab table, CSV or TSV).
     #[arg(long, value_name = "PATH")]
@@ -121,7 +123,10 @@ pub fn run(args: &Args) -> Result<Outcome> {
     }
     let db = io::load_profiles(&args.db, args.read)?;
     if db.profiles.is_empty() {
-        io::warn_all(&[format!("{}: the database holds no profile", args.db.display())]);
+        io::warn_all(&[format!(
+            "{}: the database holds no profile",
+            args.db.display()
+        )]);
     }
     let queries = io::load_profiles(&args.query, args.read)?;
     if queries.profiles.is_empty() {
@@ -149,7 +154,11 @@ pub fn run(args: &Args) -> Result<Outcome> {
         }
     }
     out.flush()?;
-    Ok(if hits == 0 { Outcome::NoHits } else { Outcome::Success })
+    Ok(if hits == 0 {
+        Outcome::NoHits
+    } else {
+        Outcome::Success
+    })
 }
 
 /// Loci of a hit that did not pass, comma-separated, or `-` when every compared locus passed.
@@ -160,7 +169,11 @@ pub fn mismatched_loci(hit: &Hit) -> String {
         .filter(|l| l.outcome != LocusOutcome::Match)
         .map(|l| l.locus.name())
         .collect();
-    if failed.is_empty() { "-".to_string() } else { failed.join(",") }
+    if failed.is_empty() {
+        "-".to_string()
+    } else {
+        failed.join(",")
+    }
 }
 
 /// Writes one TSV row. Specimen ids and locus names hold no control characters, so no cell

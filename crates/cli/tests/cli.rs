@@ -76,7 +76,11 @@ fn test_search_several_queries_in_file_order() {
     let o = search(&q, &["--stringency", "high", "--threads", "1"]);
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
     let out = stdout(&o);
-    let queries: Vec<&str> = out.lines().skip(1).map(|l| l.split('\t').next().unwrap_or("")).collect();
+    let queries: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').next().unwrap_or(""))
+        .collect();
     assert_eq!(queries, ["GT37019", "GT37020"]);
     // the same output on any number of threads
     let o2 = search(&q, &["--stringency", "high", "--threads", "2"]);
@@ -90,15 +94,26 @@ fn test_search_mismatched_loci_column() {
     let rows = nist_rows(&["GT37019"]);
     let mut lines = rows.lines();
     let header = lines.next().expect("header");
-    let th01 = header.split(',').position(|h| h == "TH01_1").expect("TH01 column");
-    let mut cells: Vec<String> = lines.next().expect("row").split(',').map(str::to_string).collect();
+    let th01 = header
+        .split(',')
+        .position(|h| h == "TH01_1")
+        .expect("TH01 column");
+    let mut cells: Vec<String> = lines
+        .next()
+        .expect("row")
+        .split(',')
+        .map(str::to_string)
+        .collect();
     cells[th01] = "9".into();
     cells[th01 + 1] = "9.3".into();
     cells[0] = "STAIN".into();
     let q = write(&dir, "q.csv", &format!("{header}\n{}\n", cells.join(",")));
     let o = search(&q, &["--max-mismatches", "1"]);
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
-    assert_eq!(stdout(&o).lines().nth(1), Some("STAIN\tGT37019\t29\t28\t1\t\tTH01"));
+    assert_eq!(
+        stdout(&o).lines().nth(1),
+        Some("STAIN\tGT37019\t29\t28\t1\t\tTH01")
+    );
     // without the allowance: no hit
     let o = search(&q, &[]);
     assert_eq!(o.status.code(), Some(1));
@@ -140,14 +155,20 @@ fn test_missing_file_exits_2() {
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("tandem: error: /nonexistent/query.csv"), "{err}");
+    assert!(
+        err.starts_with("tandem: error: /nonexistent/query.csv"),
+        "{err}"
+    );
     // the cause is chained on the same line
     assert!(err.contains("No such file"), "{err}");
 }
 
 #[test]
 fn test_usage_errors_exit_2() {
-    let o = tandem().args(["search", "--no-such-option"]).output().expect("run");
+    let o = tandem()
+        .args(["search", "--no-such-option"])
+        .output()
+        .expect("run");
     assert_eq!(o.status.code(), Some(2));
     let o = tandem().args(["frobnicate"]).output().expect("run");
     assert_eq!(o.status.code(), Some(2));
@@ -187,8 +208,10 @@ fn test_json_lines_parse() {
     let o = search(&q, &["--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
     let out = stdout(&o);
-    let records: Vec<serde_json::Value> =
-        out.lines().map(|l| serde_json::from_str(l).expect("a JSON object per line")).collect();
+    let records: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON object per line"))
+        .collect();
     assert_eq!(records.len(), 2);
     let r = &records[0];
     assert_eq!(r["query"], "GT37019");
@@ -200,7 +223,10 @@ fn test_json_lines_parse() {
     let loci = r["loci"].as_array().expect("loci array");
     assert_eq!(loci.len(), 29);
     assert!(loci.iter().all(|l| l["outcome"] == "match"));
-    assert!(loci.iter().any(|l| l["locus"] == "D21S11" && l["query"] == "28,30"));
+    assert!(
+        loci.iter()
+            .any(|l| l["locus"] == "D21S11" && l["query"] == "28,30")
+    );
 }
 
 #[test]
@@ -209,10 +235,14 @@ fn test_prum_search() {
     let q = write(&dir, "q.csv", &nist_rows(&["GT37019"]));
     let o = search(&q, &["--prum"]);
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
-    assert_eq!(stdout(&o).lines().nth(1), Some("GT37019\tGT37019\t29\t29\t0\tfull\t-"));
+    assert_eq!(
+        stdout(&o).lines().nth(1),
+        Some("GT37019\tGT37019\t29\t29\t0\tfull\t-")
+    );
     let o = search(&q, &["--prum", "--format", "json", "--min-loci", "29"]);
     assert_eq!(o.status.code(), Some(0));
-    let r: serde_json::Value = serde_json::from_str(stdout(&o).lines().next().expect("a line")).expect("JSON");
+    let r: serde_json::Value =
+        serde_json::from_str(stdout(&o).lines().next().expect("a line")).expect("JSON");
     assert_eq!(r["prum"], "full");
 }
 
@@ -223,7 +253,10 @@ fn test_top_limits_hits_per_query() {
     let o = search(&q, &["--stringency", "low", "--min-loci", "2"]);
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
     assert!(stdout(&o).lines().count() > 3);
-    let o = search(&q, &["--stringency", "low", "--min-loci", "2", "--top", "2"]);
+    let o = search(
+        &q,
+        &["--stringency", "low", "--min-loci", "2", "--top", "2"],
+    );
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(stdout(&o).lines().count(), 3);
 }
@@ -233,13 +266,21 @@ fn test_unknown_column_fails_unless_ignored() {
     let dir = tempfile::tempdir().expect("tempdir");
     let rows = nist_rows(&["GT37019"]);
     let lines: Vec<&str> = rows.lines().collect();
-    let q = write(&dir, "q.csv", &format!("{},notes\n{},seen twice\n", lines[0], lines[1]));
+    let q = write(
+        &dir,
+        "q.csv",
+        &format!("{},notes\n{},seen twice\n", lines[0], lines[1]),
+    );
     let o = search(&q, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("notes"), "{}", stderr(&o));
     let o = search(&q, &["--ignore-unknown-columns"]);
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
-    assert!(stderr(&o).starts_with("tandem: warning: "), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("tandem: warning: "),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -258,11 +299,18 @@ fn test_closed_pipe_is_not_an_error() {
         .expect("spawn");
     let out = child.stdout.take().expect("stdout");
     let mut first = String::new();
-    BufReader::new(out).read_line(&mut first).expect("first line");
+    BufReader::new(out)
+        .read_line(&mut first)
+        .expect("first line");
     assert_eq!(first.trim_end(), HEADER);
     // the reader is dropped here: the pipe is closed
     let mut err = String::new();
-    child.stderr.take().expect("stderr").read_to_string(&mut err).expect("stderr");
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut err)
+        .expect("stderr");
     let status = child.wait().expect("wait");
     assert_eq!(status.code(), Some(0), "stderr: {err}");
     assert!(err.is_empty(), "{err}");
@@ -283,8 +331,18 @@ fn test_demo_quick() {
 #[test]
 fn test_demo_with_data_file() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = write(&dir, "people.csv", &nist_rows(&["GT37019", "GT37020", "GT37026", "GT37027", "GT37032"]));
-    let o = tandem().arg("demo").arg("--data").arg(&data).args(["--simulated", "2000"]).output().expect("run");
+    let data = write(
+        &dir,
+        "people.csv",
+        &nist_rows(&["GT37019", "GT37020", "GT37026", "GT37027", "GT37032"]),
+    );
+    let o = tandem()
+        .arg("demo")
+        .arg("--data")
+        .arg(&data)
+        .args(["--simulated", "2000"])
+        .output()
+        .expect("run");
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
     assert!(stdout(&o).contains("Scaling up"));
 }

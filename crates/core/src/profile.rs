@@ -228,13 +228,43 @@ impl<'de> serde::Deserialize<'de> for SpecimenCategory {
 /// Loci are kept in canonical order. The original spelling of a locus name (e.g. `THO1`,
 /// `FESFPS`) can be kept for export with [`Profile::set_spelling`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "RawProfile")]
 pub struct Profile {
     id: ProfileId,
     category: Option<SpecimenCategory>,
     lab: Option<String>,
     partial: bool,
-    genotypes: BTreeMap<Locus, Genotype>,
+    /// Sorted by locus, one entry per locus (a sorted vector: a profile has a few dozen loci).
+    genotypes: Vec<(Locus, Genotype)>,
     spellings: BTreeMap<Locus, String>,
+}
+
+/// The serialised form, checked on the way in (sorted, one genotype per locus).
+#[derive(serde::Deserialize)]
+struct RawProfile {
+    id: ProfileId,
+    category: Option<SpecimenCategory>,
+    lab: Option<String>,
+    partial: bool,
+    genotypes: Vec<(Locus, Genotype)>,
+    spellings: BTreeMap<Locus, String>,
+}
+
+impl TryFrom<RawProfile> for Profile {
+    type Error = String;
+    fn try_from(raw: RawProfile) -> Result<Profile, String> {
+        let mut p = Profile::new(raw.id);
+        p.category = raw.category;
+        p.lab = raw.lab;
+        p.partial = raw.partial;
+        for (l, g) in raw.genotypes {
+            if p.set_genotype(l, g).is_some() {
+                return Err(format!("specimen {}: locus {l} given twice", p.id));
+            }
+        }
+        p.spellings = raw.spellings;
+        Ok(p)
+    }
 }
 
 impl Profile {
@@ -245,7 +275,7 @@ impl Profile {
             category: None,
             lab: None,
             partial: false,
-            genotypes: BTreeMap::new(),
+            genotypes: Vec::new(),
             spellings: BTreeMap::new(),
         }
     }
@@ -264,7 +294,7 @@ impl Profile {
 
     /// Builder: sets the genotype at a locus.
     pub fn with(mut self, locus: Locus, g: Genotype) -> Profile {
-        self.genotypes.insert(locus, g);
+        self.set_genotype(locus, g);
         self
     }
 
@@ -306,18 +336,31 @@ impl Profile {
 
     /// Sets (or replaces) the genotype at a locus; returns the old one.
     pub fn set_genotype(&mut self, locus: Locus, g: Genotype) -> Option<Genotype> {
-        self.genotypes.insert(locus, g)
+        // files list loci in a fixed order, so appending is the common case
+        if self.genotypes.last().is_none_or(|(l, _)| *l < locus) {
+            self.genotypes.push((locus, g));
+            return None;
+        }
+        match self.genotypes.binary_search_by_key(&locus, |e| e.0) {
+            Ok(i) => Some(std::mem::replace(&mut self.genotypes[i].1, g)),
+            Err(i) => {
+                self.genotypes.insert(i, (locus, g));
+                None
+            }
+        }
     }
 
     /// Removes a locus; returns its genotype.
     pub fn remove_locus(&mut self, locus: Locus) -> Option<Genotype> {
         self.spellings.remove(&locus);
-        self.genotypes.remove(&locus)
+        let i = self.genotypes.binary_search_by_key(&locus, |e| e.0).ok()?;
+        Some(self.genotypes.remove(i).1)
     }
 
     /// The genotype at a locus, if typed.
     pub fn genotype(&self, locus: Locus) -> Option<&Genotype> {
-        self.genotypes.get(&locus)
+        let i = self.genotypes.binary_search_by_key(&locus, |e| e.0).ok()?;
+        Some(&self.genotypes[i].1)
     }
 
     /// Every typed locus with its genotype, in canonical locus order.
@@ -332,7 +375,7 @@ impl Profile {
 
     /// Number of typed autosomal loci: the loci that count in matching.
     pub fn counted_locus_count(&self) -> usize {
-        self.genotypes.keys().filter(|l| l.is_counted()).count()
+        self.genotypes.iter().filter(|(l, _)| l.is_counted()).count()
     }
 
     /// The most alleles at any autosomal locus (more than 2 suggests a mixture, 3 may be a

@@ -49,7 +49,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use rand::{Rng as _, SeedableRng};
+use rand::{Rng as _, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
@@ -130,16 +130,24 @@ pub enum SimulateError {
     Id(#[from] ProfileIdError),
 }
 
-/// The alleles of one locus with their weights, ready for sampling.
+/// Pools of at most this many alleles keep a table of every genotype, so that drawing one
+/// allocates and sorts nothing (128 alleles: 8,256 genotypes, about 300 kB). Larger pools, which
+/// no real STR has, build each drawn genotype instead.
+const GENOTYPE_TABLE_MAX_ALLELES: usize = 128;
+
+/// The alleles of one locus with their weights, ready for sampling with Vose's alias method
+/// (one table lookup and one comparison per allele, 32 random bits each).
 #[derive(Debug, Clone, PartialEq)]
 struct Pool {
     /// Alleles in ladder order, every weight positive.
     entries: Vec<(Allele, f64)>,
-    /// Running sums of the weights; the last one is `total`.
-    cumulative: Vec<f64>,
     total: f64,
-    /// Every unordered genotype `{entries[i], entries[j]}`, `i <= j`, at `j * (j + 1) / 2 + i`,
-    /// so that drawing a genotype allocates nothing.
+    /// Alias table: column `i` yields allele `i` when the coin (32 bits) is below `threshold[i]`
+    /// (a value of 2^32 always does), else allele `alias[i]`.
+    threshold: Vec<u64>,
+    alias: Vec<u32>,
+    /// Every unordered genotype `{entries[i], entries[j]}`, `i <= j`, at `j * (j + 1) / 2 + i`;
+    /// empty for pools of more than [`GENOTYPE_TABLE_MAX_ALLELES`] alleles.
     genotypes: Vec<Genotype>,
 }
 
@@ -147,54 +155,79 @@ impl Pool {
     /// Builds a pool from positive weights; `Ok(None)` when no weight is positive.
     fn new(locus: Locus, weights: BTreeMap<Allele, f64>) -> Result<Option<Pool>, PoolError> {
         let entries: Vec<(Allele, f64)> = weights.into_iter().filter(|&(_, w)| w > 0.0).collect();
-        if entries.is_empty() {
+        let n = entries.len();
+        if n == 0 {
             return Ok(None);
         }
-        let mut cumulative = Vec::with_capacity(entries.len());
-        let mut total = 0.0;
-        for &(_, w) in &entries {
-            total += w;
-            cumulative.push(total);
-        }
+        let total: f64 = entries.iter().map(|&(_, w)| w).sum();
         if !total.is_finite() {
             return Err(PoolError::TotalOverflow { locus });
         }
-        let mut genotypes = Vec::with_capacity(entries.len() * (entries.len() + 1) / 2);
-        for (j, &(b, _)) in entries.iter().enumerate() {
-            for &(a, _) in &entries[..=j] {
-                genotypes.push(pair(a, b));
+        // Vose (1991): scale the probabilities to mean 1, pair each column below 1 with one above.
+        let mut scaled: Vec<f64> = entries.iter().map(|&(_, w)| w / total * n as f64).collect();
+        let full = 1u64 << 32;
+        let mut threshold = vec![full; n];
+        let mut alias: Vec<u32> = (0..n as u32).collect();
+        let (mut small, mut large): (Vec<usize>, Vec<usize>) =
+            (0..n).partition(|&i| scaled[i] < 1.0);
+        while let (Some(&s), Some(&l)) = (small.last(), large.last()) {
+            small.pop();
+            threshold[s] = (scaled[s] * full as f64) as u64;
+            alias[s] = l as u32;
+            scaled[l] -= 1.0 - scaled[s];
+            if scaled[l] < 1.0 {
+                large.pop();
+                small.push(l);
+            }
+        }
+        // What is left has probability 1 up to rounding: `threshold` stays 2^32.
+        let mut genotypes = Vec::new();
+        if n <= GENOTYPE_TABLE_MAX_ALLELES {
+            genotypes.reserve(n * (n + 1) / 2);
+            for (j, &(b, _)) in entries.iter().enumerate() {
+                for &(a, _) in &entries[..=j] {
+                    genotypes.push(pair(a, b));
+                }
             }
         }
         Ok(Some(Pool {
             entries,
-            cumulative,
             total,
+            threshold,
+            alias,
             genotypes,
         }))
     }
 
-    /// Draws the index of an allele with probability weight / total.
+    /// The index of an allele drawn with probability weight / total, from 32 random bits: the
+    /// high part of `bits * n` picks the column, the low part is the coin.
     #[inline]
-    fn sample_index(&self, rng: &mut Rng) -> usize {
-        let u = rng.r#gen::<f64>() * self.total;
-        // `u` may round up to `total`: clamp to the last allele.
-        self.cumulative
-            .partition_point(|&c| c <= u)
-            .min(self.entries.len() - 1)
+    fn index(&self, bits: u32) -> usize {
+        let m = u64::from(bits) * self.entries.len() as u64;
+        let column = (m >> 32) as usize;
+        if (m & 0xffff_ffff) < self.threshold[column] {
+            column
+        } else {
+            self.alias[column] as usize
+        }
     }
 
     #[inline]
     fn sample(&self, rng: &mut Rng) -> Allele {
-        self.entries[self.sample_index(rng)].0
+        self.entries[self.index(rng.next_u32())].0
     }
 
-    /// Draws a Hardy-Weinberg genotype: two independent alleles.
+    /// Draws a Hardy-Weinberg genotype: two independent alleles, from one 64-bit draw.
     #[inline]
     fn sample_genotype(&self, rng: &mut Rng) -> Genotype {
-        let i = self.sample_index(rng);
-        let j = self.sample_index(rng);
+        let bits = rng.next_u64();
+        let i = self.index(bits as u32);
+        let j = self.index((bits >> 32) as u32);
         let (i, j) = if i <= j { (i, j) } else { (j, i) };
-        self.genotypes[j * (j + 1) / 2 + i]
+        match self.genotypes.get(j * (j + 1) / 2 + i) {
+            Some(&g) => g,
+            None => pair(self.entries[i].0, self.entries[j].0),
+        }
     }
 }
 
@@ -1097,6 +1130,53 @@ mod tests {
     }
 
     #[test]
+    fn test_pool_with_nist1036_alias_table_is_exact() -> TestResult {
+        let pools = nist_pools()?;
+        for (&l, pool) in &pools.pools {
+            let n = pool.entries.len();
+            let full = (1u64 << 32) as f64;
+            let mut implied = vec![0.0; n];
+            for c in 0..n {
+                let keep = pool.threshold[c].min(1 << 32) as f64 / full;
+                implied[c] += keep / n as f64;
+                implied[pool.alias[c] as usize] += (1.0 - keep) / n as f64;
+            }
+            for (i, &(a, _)) in pool.entries.iter().enumerate() {
+                let f = pools.frequency(l, a).ok_or("no pool")?;
+                assert!(
+                    (implied[i] - f).abs() < 1e-8,
+                    "{l} {a}: {} vs {f}",
+                    implied[i]
+                );
+            }
+            // every genotype of the table is the unordered pair it stands for
+            for j in 0..n {
+                for i in 0..=j {
+                    let g = pool.genotypes[j * (j + 1) / 2 + i];
+                    assert_eq!(g, pair(pool.entries[i].0, pool.entries[j].0));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn test_pool_with_more_alleles_than_the_genotype_table() -> TestResult {
+        let d8 = locus("D8S1179");
+        let n = GENOTYPE_TABLE_MAX_ALLELES as u16 + 10;
+        let pools =
+            AllelePools::from_frequencies((1..=n).map(|k| (d8, Allele::Repeat(10 * k), 1.0)))?;
+        let sim = Simulator::new(pools, 3);
+        let people = sim.unrelated(2_000, &[d8], "B")?;
+        let homozygotes = people
+            .iter()
+            .filter(|p| p.genotype(d8).is_some_and(Genotype::is_single))
+            .count();
+        assert!(homozygotes < 60, "{homozygotes}");
+        Ok(())
+    }
+
+    #[test]
     fn test_from_frequencies_with_invalid_rows() {
         let d8 = locus("D8S1179");
         let r = AllelePools::from_frequencies([(d8, Allele::Repeat(130), -0.1)]);
@@ -1565,6 +1645,31 @@ mod tests {
             v[0].locus_count(),
             t.elapsed()
         );
+        let t = std::time::Instant::now();
+        let g = Genotype::single(Allele::Repeat(100));
+        let w: Vec<Profile> = (0..1_000_000usize)
+            .into_par_iter()
+            .map(|i| {
+                let mut p = Profile::new(ProfileId::new(&sim_id("SIM", i)).expect("id"));
+                for &l in &loci {
+                    p.set_genotype(l, g);
+                }
+                p
+            })
+            .collect();
+        eprintln!("baseline {} in {:?}", w.len(), t.elapsed());
+        let t = std::time::Instant::now();
+        let plan = sim.plan(&loci)?;
+        let mut n = 0usize;
+        for i in 0..1_000_000usize {
+            let mut rng = stream_rng(1, 1, i as u64);
+            for s in &plan {
+                if let Slot::Autosomal(_, pool) = s {
+                    n += pool.sample_genotype(&mut rng).len();
+                }
+            }
+        }
+        eprintln!("draws only, 1 thread {n} in {:?}", t.elapsed());
         Ok(())
     }
 }

@@ -25,11 +25,16 @@
 //!
 //! Any other column is an error that names it (with the closest locus names), unless
 //! [`TableOptions::ignore_unknown_columns`] turns it into a warning or
-//! [`TableOptions::allow_custom_loci`] makes it a custom locus. Columns with an empty header are
-//! skipped when all their cells are empty (spreadsheets often add them).
+//! [`TableOptions::allow_custom_loci`] makes it a custom locus. A column with an empty header
+//! (spreadsheets add them) must have only empty cells, unless unknown columns are ignored.
+//!
+//! Every row must have as many fields as the header (extra empty fields are allowed), a valid
+//! specimen id, unique in the file, and at least one typed locus; [`TableOptions::lenient`] skips
+//! the rows that break these rules (except the duplicate ids) with a warning. Entirely empty rows
+//! are skipped silently.
 //!
 //! The delimiter is `,` or a tab, whichever the header line uses more; cells may be quoted; the
-//! file is UTF-8 with or without a byte-order mark. Entirely empty rows are skipped.
+//! file is UTF-8 with or without a byte-order mark.
 //!
 //! ```
 //! use tandem_core::Locus;
@@ -775,7 +780,7 @@ impl Plan {
                 });
             }
             for u in &unknown {
-                warnings.push(format!("{file}, line {line}: {u} ignored: {}", u.error));
+                warnings.push(format!("{file}, line {line}: unknown {u} ignored"));
             }
         }
         if plan.slots.is_empty() {
