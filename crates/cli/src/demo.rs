@@ -61,28 +61,45 @@ pub struct Args {
 /// Runs `tandem demo`.
 pub fn run(args: &Args) -> Result<Outcome> {
     let (loaded, source) = match &args.data {
-        Some(path) => (io::load_profiles(path, ReadFlags::default())?, path.display().to_string()),
+        Some(path) => (
+            io::load_profiles(path, ReadFlags::default())?,
+            path.display().to_string(),
+        ),
         None => (
-            io::load_table_text(NIST_1036, "nist1036_genotypes_wide.csv (built in)", ReadFlags::default())?,
+            io::load_table_text(
+                NIST_1036,
+                "nist1036_genotypes_wide.csv (built in)",
+                ReadFlags::default(),
+            )?,
             "the NIST U.S. population dataset 1036".to_string(),
         ),
     };
     let people = loaded.profiles;
     if people.len() < 4 {
-        bail!("{source}: the demo needs at least 4 profiles, found {}", people.len());
+        bail!(
+            "{source}: the demo needs at least 4 profiles, found {}",
+            people.len()
+        );
     }
     let scale_up = !args.quick && args.simulated > 0;
     let sim = Simulator::new(AllelePools::from_profiles(&people), args.seed);
     let mut rng = sim.rng(0);
     let mut out = io::stdout();
 
-    writeln!(out, "Tandem demo: forensic STR profile matching, step by step")?;
+    writeln!(
+        out,
+        "Tandem demo: forensic STR profile matching, step by step"
+    )?;
     writeln!(
         out,
         "(every time below is measured on this machine, {} threads)",
         rayon::current_num_threads()
     )?;
-    let populations = loaded.populations.as_deref().map(population_summary).unwrap_or_default();
+    let populations = loaded
+        .populations
+        .as_deref()
+        .map(population_summary)
+        .unwrap_or_default();
     let index = database(&mut out, &people, &format!("{source}{populations}"))?;
 
     // The people the queries come from.
@@ -94,7 +111,12 @@ pub fn run(args: &Args) -> Result<Outcome> {
     prum_section(&mut out, &index, &stain, source)?;
 
     if scale_up {
-        let scaled = ScaleUp { people: &people, index, sim: &sim, simulated: args.simulated };
+        let scaled = ScaleUp {
+            people: &people,
+            index,
+            sim: &sim,
+            simulated: args.simulated,
+        };
         let queries = Queries {
             stain: &stain,
             source,
@@ -105,7 +127,10 @@ pub fn run(args: &Args) -> Result<Outcome> {
         };
         scaled.run(&mut out, &queries)?;
     } else {
-        writeln!(out, "\n(--quick: the scale-up with simulated profiles was skipped)")?;
+        writeln!(
+            out,
+            "\n(--quick: the scale-up with simulated profiles was skipped)"
+        )?;
     }
     out.flush()?;
     Ok(Outcome::Success)
@@ -116,10 +141,19 @@ fn database(out: &mut impl Write, people: &[Profile], source: &str) -> Result<In
     let started = Instant::now();
     let index = Index::from_profiles(people).context("cannot index the demo data")?;
     let built = started.elapsed();
-    let loci: Vec<Locus> = index.loci().into_iter().filter(|l| l.is_counted()).collect();
+    let loci: Vec<Locus> = index
+        .loci()
+        .into_iter()
+        .filter(|l| l.is_counted())
+        .collect();
     heading(out, 1, "The database")?;
     writeln!(out, "   {} people from {source},", thousands(index.len()))?;
-    writeln!(out, "   typed at {} autosomal STR loci ({}).", loci.len(), locus_list(&loci))?;
+    writeln!(
+        out,
+        "   typed at {} autosomal STR loci ({}).",
+        loci.len(),
+        locus_list(&loci)
+    )?;
     writeln!(
         out,
         "   Packed index built in {}: {} bytes of genotype data per profile, {} bytes of postings.",
@@ -155,13 +189,19 @@ fn stain_section(
     let moderate = SearchOptions::default();
     let (hits, took) = timed(|| index.search(&stain, &moderate));
     search_line(out, &moderate)?;
-    print_hits(out, &hits, took, |id| (id == source.id()).then_some("the source"))?;
+    print_hits(out, &hits, took, |id| {
+        (id == source.id()).then_some("the source")
+    })?;
     out.flush()?;
     Ok(stain)
 }
 
 /// Section 3: a two-person mixture finds both contributors at moderate stringency.
-fn mixture_section(out: &mut impl Write, index: &Index, contributors: [&Profile; 2]) -> Result<Profile> {
+fn mixture_section(
+    out: &mut impl Write,
+    index: &Index,
+    contributors: [&Profile; 2],
+) -> Result<Profile> {
     let [a, b] = contributors;
     let mix = simulate::mixture(&contributors, ProfileId::new("MIX-1")?)?;
     heading(out, 3, "A two-person mixture")?;
@@ -172,11 +212,16 @@ fn mixture_section(out: &mut impl Write, index: &Index, contributors: [&Profile;
         b.id(),
         mix.max_alleles()
     )?;
-    writeln!(out, "   A contributor's alleles are a subset of the mixture's at every locus.")?;
+    writeln!(
+        out,
+        "   A contributor's alleles are a subset of the mixture's at every locus."
+    )?;
     let moderate = SearchOptions::default();
     let (hits, took) = timed(|| index.search(&mix, &moderate));
     search_line(out, &moderate)?;
-    print_hits(out, &hits, took, |id| (id == a.id() || id == b.id()).then_some("a contributor"))?;
+    print_hits(out, &hits, took, |id| {
+        (id == a.id() || id == b.id()).then_some("a contributor")
+    })?;
     out.flush()?;
     Ok(mix)
 }
@@ -190,13 +235,21 @@ fn relative_section(
     scale_up: bool,
     rng: &mut simulate::Rng,
 ) -> Result<Profile> {
-    let loci: Vec<Locus> = parent.genotypes().map(|(l, _)| l).filter(|l| l.is_counted()).collect();
+    let loci: Vec<Locus> = parent
+        .genotypes()
+        .map(|(l, _)| l)
+        .filter(|l| l.is_counted())
+        .collect();
     let partner = sim.random_profile(&loci, ProfileId::new("PARTNER")?, rng)?;
     let mut relative = simulate::child_of(parent, &partner, ProfileId::new("CHILD-1")?, 0.0, rng);
     // An older reference sample: typed at the original CODIS core only.
     let kit = Kit::Codis13;
     let kit_loci = kit.counted_loci();
-    let extra: Vec<Locus> = relative.genotypes().map(|(l, _)| l).filter(|l| !kit_loci.contains(l)).collect();
+    let extra: Vec<Locus> = relative
+        .genotypes()
+        .map(|(l, _)| l)
+        .filter(|l| !kit_loci.contains(l))
+        .collect();
     for l in extra {
         relative.remove_locus(l);
     }
@@ -214,13 +267,21 @@ fn relative_section(
     )?;
     let mut hits = Vec::new();
     for stringency in [Stringency::High, Stringency::Low] {
-        let opts = SearchOptions { stringency, ..SearchOptions::default() };
+        let opts = SearchOptions {
+            stringency,
+            ..SearchOptions::default()
+        };
         let took;
         (hits, took) = timed(|| index.search(&relative, &opts));
         search_line(out, &opts)?;
-        print_hits(out, &hits, took, |id| (id == parent.id()).then_some("the parent"))?;
+        print_hits(out, &hits, took, |id| {
+            (id == parent.id()).then_some("the parent")
+        })?;
     }
-    writeln!(out, "   Low stringency only asks for one shared allele per locus: it lets relatives through,")?;
+    writeln!(
+        out,
+        "   Low stringency only asks for one shared allele per locus: it lets relatives through,"
+    )?;
     match hits.iter().filter(|h| h.candidate != *parent.id()).count() {
         0 if scale_up => writeln!(
             out,
@@ -242,7 +303,12 @@ fn relative_section(
 }
 
 /// Section 5: Prüm full and near matches for the stain.
-fn prum_section(out: &mut impl Write, index: &Index, stain: &Profile, source: &Profile) -> Result<()> {
+fn prum_section(
+    out: &mut impl Write,
+    index: &Index,
+    stain: &Profile,
+    source: &Profile,
+) -> Result<()> {
     let note = |id: &ProfileId| (id == source.id()).then_some("the source");
     heading(out, 5, "A Prüm search (EU exchange rules)")?;
     writeln!(
@@ -294,23 +360,34 @@ fn prum_section(out: &mut impl Write, index: &Index, stain: &Profile, source: &P
 
 /// The queries of sections 2-4 and the people they come from.
 struct Queries<'a> {
+    /// STAIN-1, a degraded copy of `source`.
     stain: &'a Profile,
+    /// The person STAIN-1 comes from.
     source: &'a Profile,
+    /// MIX-1, a mixture of `contributors`.
     mix: &'a Profile,
+    /// The two people in MIX-1.
     contributors: [&'a Profile; 2],
+    /// CHILD-1, a child of `parent`.
     relative: &'a Profile,
+    /// The real parent of CHILD-1.
     parent: &'a Profile,
 }
 
 /// Section 6: the same searches over the real people plus many simulated ones.
 struct ScaleUp<'a> {
+    /// The real people, already in `index`.
     people: &'a [Profile],
+    /// The index of the real people; simulated people are added to it.
     index: Index,
+    /// The simulator whose pools come from `people`.
     sim: &'a Simulator,
+    /// How many people to simulate.
     simulated: usize,
 }
 
 impl ScaleUp<'_> {
+    /// Simulates and indexes the people, then times the searches.
     fn run(mut self, out: &mut impl Write, q: &Queries<'_>) -> Result<()> {
         heading(out, 6, "Scaling up")?;
         let loci: Vec<Locus> = self.sim.pools().loci().filter(|l| l.is_counted()).collect();
@@ -554,10 +631,12 @@ fn plan(index: &Index, query: &Profile, opts: &SearchOptions) -> String {
     }
 }
 
+/// A numbered section heading.
 fn heading(out: &mut impl Write, n: usize, title: &str) -> std::io::Result<()> {
     writeln!(out, "\n{n}. {title}")
 }
 
+/// The options of a search, in words.
 fn search_line(out: &mut impl Write, opts: &SearchOptions) -> std::io::Result<()> {
     writeln!(out, "   Search: {}", describe(opts))
 }
@@ -601,6 +680,7 @@ fn print_hits<'a>(
     list_hits(out, hits, note)
 }
 
+/// The first hits of a search (noted ones first), and how many more there are.
 fn list_hits<'a>(
     out: &mut impl Write,
     hits: &'a [Hit],

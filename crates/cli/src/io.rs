@@ -41,6 +41,7 @@ pub struct ReadFlags {
 }
 
 impl ReadFlags {
+    /// The table reader's options for these flags.
     fn table_options(self) -> TableOptions {
         TableOptions {
             allow_custom_loci: self.allow_custom_loci,

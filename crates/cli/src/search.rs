@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use tandem_core::search::Outcome as LocusOutcome;
-use tandem_core::{Hit, Index, LocusResult, ProfileId, PrumQuality, SearchOptions, Stringency};
+use tandem_core::{
+    Hit, Index, LocusResult, Profile, ProfileId, PrumQuality, SearchOptions, Stringency,
+};
 
 use crate::Outcome;
 use crate::io::{self, ReadFlags};
@@ -139,26 +141,39 @@ pub fn run(args: &Args) -> Result<Outcome> {
     let opts = options(args);
     let results = index.search_batch(&queries.profiles, &opts);
 
-    let mut out = io::stdout();
-    let mut hits = 0usize;
-    if args.format == OutputFormat::Tsv {
-        writeln!(out, "{TSV_HEADER}")?;
+    let hits: usize = results.iter().map(Vec::len).sum();
+    match write_hits(&mut io::stdout(), args.format, &queries.profiles, &results) {
+        // A closed pipe (`| head`): the reader has what it wanted; the exit status still tells
+        // whether anything was found.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        written => written?,
     }
-    for (query, found) in queries.profiles.iter().zip(&results) {
-        for hit in found {
-            match args.format {
-                OutputFormat::Tsv => write_tsv(&mut out, query.id(), hit)?,
-                OutputFormat::Json => write_json(&mut out, query.id(), hit)?,
-            }
-            hits += 1;
-        }
-    }
-    out.flush()?;
     Ok(if hits == 0 {
         Outcome::NoHits
     } else {
         Outcome::Success
     })
+}
+
+/// Writes the hits of every query, in query order, in `format` (TSV with its header row).
+fn write_hits(
+    out: &mut impl Write,
+    format: OutputFormat,
+    queries: &[Profile],
+    results: &[Vec<Hit>],
+) -> std::io::Result<()> {
+    if format == OutputFormat::Tsv {
+        writeln!(out, "{TSV_HEADER}")?;
+    }
+    for (query, found) in queries.iter().zip(results) {
+        for hit in found {
+            match format {
+                OutputFormat::Tsv => write_tsv(out, query.id(), hit)?,
+                OutputFormat::Json => write_json(out, query.id(), hit)?,
+            }
+        }
+    }
+    out.flush()
 }
 
 /// Loci of a hit that did not pass, comma-separated, or `-` when every compared locus passed.
@@ -191,7 +206,8 @@ fn write_tsv(out: &mut impl Write, query: &ProfileId, hit: &Hit) -> std::io::Res
     )
 }
 
-/// One JSON line.
+/// One JSON line: the TSV columns (with the Prüm quality as `full`, `near` or null) plus the
+/// per-locus detail of the hit.
 #[derive(serde::Serialize)]
 struct JsonHit<'a> {
     query: &'a ProfileId,
