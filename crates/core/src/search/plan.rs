@@ -58,8 +58,9 @@ enum Mode {
 enum Kind {
     /// At most two exact alleles: codes (q1 <= q2) and the required allele's code.
     Simple { q1: u8, q2: u8, req: Option<u8> },
-    /// Anything else: entry per genotype key, bit 0 valid, bit 1 pass, bits 2-3 differing.
-    Complex { table: Vec<u8> },
+    /// Anything else: an entry per code pair (`x * width + y`), bit 0 valid, bit 1 pass,
+    /// bits 2-3 differing alleles; and the posting keys that pass.
+    Complex { table: Vec<u8>, width: usize, passing: Vec<u16> },
 }
 
 struct QLocus<'a> {
@@ -106,16 +107,24 @@ fn build_plan<'a>(index: &'a Index, query: &Profile, opts: &SearchOptions) -> Pl
             let req = if opts.prum { None } else { g.required().map(code) };
             Kind::Simple { q1: c0.min(c1), q2: c0.max(c1), req }
         } else {
-            let mut table = vec![0u8; 1 << 16];
+            // one entry per code pair present in the column: (codes + 1)^2 bytes
+            let width = col.codebook.alleles.len() + 1;
+            let mut table = vec![0u8; width * width];
+            let mut passing = Vec::new();
             for &k in col.postings.keys() {
                 let (x, y) = ((k >> 8) as u8, k as u8);
                 if let (Some(ax), Some(ay)) = (col.codebook.allele(x), col.codebook.allele(y))
                     && let Ok(c) = Genotype::new(&[ax, ay])
                 {
-                    table[k as usize] = table_entry(g, &c, opts);
+                    let t = table_entry(g, &c, opts);
+                    table[x as usize * width + y as usize] = t;
+                    if t & 2 != 0 {
+                        passing.push(k);
+                    }
                 }
             }
-            Kind::Complex { table }
+            passing.sort_unstable();
+            Kind::Complex { table, width, passing }
         };
         loci.push(QLocus { col, genotype: *g, kind });
     }
@@ -221,13 +230,20 @@ fn scan_simple(a: &[u8], b: &[u8], c: &mut Counters, m: Mode, q1: u8, q2: u8, re
 }
 
 /// Adds one complex query locus to the counters through its lookup table.
-fn scan_complex(a: &[u8], b: &[u8], c: &mut Counters, table: &[u8], fallback: impl Fn(usize) -> u8) {
+fn scan_complex(
+    a: &[u8],
+    b: &[u8],
+    c: &mut Counters,
+    table: &[u8],
+    width: usize,
+    fallback: impl Fn(usize) -> u8,
+) {
     for i in 0..a.len().min(b.len()) {
         let x = a[i];
         if valid(x) == 0 {
             continue;
         }
-        let mut t = table[key(x, b[i]) as usize];
+        let mut t = table.get(x as usize * width + b[i] as usize).copied().unwrap_or(0);
         if t == 0 {
             t = fallback(i);
         }
@@ -263,8 +279,8 @@ fn scan_block(plan: &Plan<'_>, start: usize, n: usize, c: &mut Counters, opts: &
         let b = &ql.col.b[start..end];
         match &ql.kind {
             Kind::Simple { q1, q2, req } => scan_simple(a, b, c, plan.mode, *q1, *q2, *req),
-            Kind::Complex { table } => {
-                scan_complex(a, b, c, table, |i| entry_of(ql, (start + i) as u32, opts))
+            Kind::Complex { table, width, .. } => {
+                scan_complex(a, b, c, table, *width, |i| entry_of(ql, (start + i) as u32, opts))
             }
         }
         // Rows in the side table: the loops above skipped them (code 255).
@@ -388,15 +404,15 @@ fn choose_postings<'p>(
     let mut sets: Vec<CandidateSet<'p>> = plan
         .loci
         .iter()
-        .filter_map(|ql| match ql.kind {
-            Kind::Simple { q1, q2, .. } => {
-                let keys = passing_keys(ql.col, plan.mode, q1, q2);
-                let size = keys.iter().map(|k| ql.col.postings.get(k).map_or(0, Vec::len)).sum::<usize>()
-                    + ql.col.untyped.len()
-                    + ql.col.special_rows.len();
-                Some((ql, keys, size))
-            }
-            Kind::Complex { .. } => None,
+        .map(|ql| {
+            let keys = match &ql.kind {
+                Kind::Simple { q1, q2, .. } => passing_keys(ql.col, plan.mode, *q1, *q2),
+                Kind::Complex { passing, .. } => passing.clone(),
+            };
+            let size = keys.iter().map(|k| ql.col.postings.get(k).map_or(0, Vec::len)).sum::<usize>()
+                + ql.col.untyped.len()
+                + ql.col.special_rows.len();
+            (ql, keys, size)
         })
         .collect();
     if sets.len() < k + 1 {
@@ -458,10 +474,12 @@ fn row_counters(plan: &Plan<'_>, row: u32, opts: &SearchOptions) -> (u8, u8, u8)
                     }
                     1 | p << 1 | diff_codes(x, y, *q1, *q2) << 2
                 }
-                Kind::Complex { table } => match table[key(x, y) as usize] {
-                    0 => entry_of(ql, row, opts),
-                    t => t,
-                },
+                Kind::Complex { table, width, .. } => {
+                    match table.get(x as usize * width + y as usize).copied().unwrap_or(0) {
+                        0 => entry_of(ql, row, opts),
+                        t => t,
+                    }
+                }
             }
         };
         if t & 1 == 1 {
