@@ -622,9 +622,9 @@ fn plan(index: &Index, query: &Profile, opts: &SearchOptions) -> String {
     let e = index.explain(query, opts);
     match e.strategy {
         Strategy::Postings { loci } => format!(
-            "postings of {} locus{} gave {} rows to verify",
+            "postings of {} {} gave {} rows to verify",
             loci.len(),
-            if loci.len() == 1 { "" } else { "es" },
+            if loci.len() == 1 { "locus" } else { "loci" },
             thousands(e.rows_touched)
         ),
         Strategy::Scan => format!("scanned all {} rows", thousands(e.rows)),
