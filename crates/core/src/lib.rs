@@ -42,12 +42,16 @@
 //! ```
 
 pub mod allele;
+pub mod compare;
+pub mod freq;
 pub mod genotype;
 pub mod index;
+pub mod kinship;
 pub mod locus;
 pub mod profile;
 pub mod search;
 pub mod simulate;
+pub mod stats;
 pub mod table;
 
 pub use allele::Allele;
