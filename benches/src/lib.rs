@@ -43,8 +43,14 @@ pub fn max_size() -> usize {
 
 /// The real NIST 1036 genotypes shipped in `testdata/`.
 pub fn nist_profiles() -> Vec<Profile> {
-    let path: PathBuf =
-        [env!("CARGO_MANIFEST_DIR"), "..", "testdata", "nist1036_genotypes_wide.csv"].iter().collect();
+    let path: PathBuf = [
+        env!("CARGO_MANIFEST_DIR"),
+        "..",
+        "testdata",
+        "nist1036_genotypes_wide.csv",
+    ]
+    .iter()
+    .collect();
     match table::read_path(&path, &TableOptions::default()) {
         Ok(read) => read.profiles,
         Err(e) => panic!("cannot read {}: {e}", path.display()),
@@ -96,8 +102,11 @@ pub fn database(sim: &Simulator, n: usize) -> Index {
 /// loci of the profile (Amelogenin dropped), and `singles` heterozygous loci reduced to one
 /// allele (allele dropout). Deterministic in `rng`.
 pub fn degraded(source: &Profile, keep: usize, singles: usize, id: &str, rng: &mut Rng) -> Profile {
-    let mut loci: Vec<(Locus, Genotype)> =
-        source.genotypes().filter(|(l, _)| l.is_counted()).map(|(l, g)| (l, *g)).collect();
+    let mut loci: Vec<(Locus, Genotype)> = source
+        .genotypes()
+        .filter(|(l, _)| l.is_counted())
+        .map(|(l, g)| (l, *g))
+        .collect();
     loci.shuffle(rng);
     loci.truncate(keep);
     let mut dropped = 0;

@@ -9,8 +9,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tandem_core::search::plan::{Force, search_forced};
 use tandem_core::search::naive;
+use tandem_core::search::plan::{Force, search_forced};
 use tandem_core::{Allele, Genotype, Index, Locus, Profile, ProfileId, SearchOptions, Stringency};
 
 /// Loci of the tiny databases: five autosomal, Amelogenin and a Y-STR (neither counted).
@@ -106,7 +106,10 @@ fn options(r: &mut Bytes<'_>) -> SearchOptions {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let loci: Vec<Locus> = LOCI.iter().map(|n| Locus::lookup(n).expect("built-in locus")).collect();
+    let loci: Vec<Locus> = LOCI
+        .iter()
+        .map(|n| Locus::lookup(n).expect("built-in locus"))
+        .collect();
     let mut r = Bytes { data, pos: 0 };
     let opts = options(&mut r);
     let n_initial = (r.byte() % 12) as usize;
@@ -114,21 +117,26 @@ fuzz_target!(|data: &[u8]| {
     let n_added = (r.byte() % 5) as usize;
     let removals = r.byte();
 
-    let initial: Vec<Profile> =
-        (0..n_initial).map(|i| profile(&mut r, &loci, &format!("P{i}"))).collect();
+    let initial: Vec<Profile> = (0..n_initial)
+        .map(|i| profile(&mut r, &loci, &format!("P{i}")))
+        .collect();
     let mut index = if bulk {
         Index::from_profiles(&initial).expect("unique ids, every profile typed")
     } else {
         let mut index = Index::new();
         for p in &initial {
-            index.add(p.clone()).expect("unique ids, every profile typed");
+            index
+                .add(p.clone())
+                .expect("unique ids, every profile typed");
         }
         index
     };
     let mut live = initial;
     for i in 0..n_added {
         let p = profile(&mut r, &loci, &format!("A{i}"));
-        index.add(p.clone()).expect("unique ids, every profile typed");
+        index
+            .add(p.clone())
+            .expect("unique ids, every profile typed");
         live.push(p);
     }
     // Remove up to 8 profiles chosen by the bits of `removals` (deleted rows must never be hit).
@@ -147,9 +155,21 @@ fuzz_target!(|data: &[u8]| {
     let expected = naive::search(&live, &query, &opts);
 
     let _ = index.explain(&query, &opts);
-    assert_eq!(index.search(&query, &opts), expected, "planner vs naive, {opts:?}, query {query:?}");
-    assert_eq!(search_forced(&index, &query, &opts, Force::Scan), expected, "scan vs naive, {opts:?}");
-    assert_eq!(search_forced(&index, &query, &opts, Force::Postings), expected, "postings vs naive, {opts:?}");
+    assert_eq!(
+        index.search(&query, &opts),
+        expected,
+        "planner vs naive, {opts:?}, query {query:?}"
+    );
+    assert_eq!(
+        search_forced(&index, &query, &opts, Force::Scan),
+        expected,
+        "scan vs naive, {opts:?}"
+    );
+    assert_eq!(
+        search_forced(&index, &query, &opts, Force::Postings),
+        expected,
+        "postings vs naive, {opts:?}"
+    );
     let batch = index.search_batch(std::slice::from_ref(&query), &opts);
     assert_eq!(batch, vec![expected], "batch vs naive, {opts:?}");
 });

@@ -332,7 +332,7 @@ fn make_hit(index: &Index, query: &Profile, row: u32, opts: &SearchOptions) -> O
             Some((l, q, col.genotype(row)?))
         })
         .collect();
-    evaluate(&index.ids[row as usize], decoded.iter().map(|(l, q, c)| (*l, *q, c)), opts)
+    evaluate(&index.ids.get(row), decoded.iter().map(|(l, q, c)| (*l, *q, c)), opts)
 }
 
 fn scan_range(
@@ -400,6 +400,9 @@ fn choose_postings<'p>(
     opts: &SearchOptions,
     ratio: usize,
 ) -> Option<Vec<CandidateSet<'p>>> {
+    if !index.has_postings {
+        return None;
+    }
     let k = opts.failing_loci_allowed();
     let mut sets: Vec<CandidateSet<'p>> = plan
         .loci

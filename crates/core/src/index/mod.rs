@@ -4,6 +4,7 @@
 //! See `docs/ARCHITECTURE.md` for the layout and the query planner.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use bitvec::vec::BitVec;
 use rayon::prelude::*;
@@ -16,6 +17,11 @@ use crate::genotype::Genotype;
 use crate::locus::Locus;
 use crate::profile::{Profile, ProfileId, SpecimenCategory};
 use crate::search::{Hit, SearchOptions};
+
+mod bytes;
+pub mod file;
+
+pub(crate) use bytes::Bytes;
 
 /// Code of an untyped locus.
 pub(crate) const UNTYPED: u8 = 0;
@@ -89,16 +95,17 @@ pub(crate) struct Column {
     pub(crate) locus: Locus,
     pub(crate) codebook: Codebook,
     /// Smaller code of each row (0 untyped, 255 special).
-    pub(crate) a: Vec<u8>,
+    pub(crate) a: Bytes,
     /// Larger code of each row (equal to `a` for a single allele).
-    pub(crate) b: Vec<u8>,
+    pub(crate) b: Bytes,
     /// Full genotypes of rows coded [`SPECIAL`].
     pub(crate) special: FxHashMap<u32, Genotype>,
     /// Rows coded [`SPECIAL`], ascending.
     pub(crate) special_rows: Vec<u32>,
-    /// Rows per genotype key `a << 8 | b`, ascending; may hold deleted rows.
+    /// Rows per genotype key `a << 8 | b`, ascending; may hold deleted rows. Empty until built
+    /// for an index opened from a file (see [`Index::has_postings`]).
     pub(crate) postings: FxHashMap<u16, Vec<u32>>,
-    /// Rows untyped at this locus, ascending; may hold deleted rows.
+    /// Rows untyped at this locus, ascending; may hold deleted rows. Built with the postings.
     pub(crate) untyped: Vec<u32>,
 }
 
@@ -107,8 +114,8 @@ impl Column {
         Column {
             locus,
             codebook: Codebook::default(),
-            a: vec![UNTYPED; rows],
-            b: vec![UNTYPED; rows],
+            a: Bytes::Owned(vec![UNTYPED; rows]),
+            b: Bytes::Owned(vec![UNTYPED; rows]),
             special: FxHashMap::default(),
             special_rows: Vec::new(),
             postings: FxHashMap::default(),
@@ -119,8 +126,8 @@ impl Column {
     /// Appends one row.
     fn push(&mut self, row: u32, g: Option<&Genotype>) {
         let Some(g) = g else {
-            self.a.push(UNTYPED);
-            self.b.push(UNTYPED);
+            self.a.to_mut().push(UNTYPED);
+            self.b.to_mut().push(UNTYPED);
             self.untyped.push(row);
             return;
         };
@@ -137,13 +144,13 @@ impl Column {
         };
         match codes {
             Some((x, y)) => {
-                self.a.push(x);
-                self.b.push(y);
+                self.a.to_mut().push(x);
+                self.b.to_mut().push(y);
                 self.postings.entry(key(x, y)).or_default().push(row);
             }
             None => {
-                self.a.push(SPECIAL);
-                self.b.push(SPECIAL);
+                self.a.to_mut().push(SPECIAL);
+                self.b.to_mut().push(SPECIAL);
                 self.special.insert(row, *g);
                 self.special_rows.push(row);
             }
@@ -159,14 +166,14 @@ impl Column {
         let c1 = if lo == hi { c0 } else { self.codebook.code_or_insert(hi) };
         match (c0, c1) {
             (Some(x), Some(y)) => {
-                self.a.push(x.min(y));
-                self.b.push(x.max(y));
+                self.a.to_mut().push(x.min(y));
+                self.b.to_mut().push(x.max(y));
             }
             _ => {
                 // codebook overflow: keep the genotype in the side table
                 let g = if lo == hi { Genotype::single(lo) } else { Genotype::new(&[lo, hi]).unwrap_or(Genotype::single(lo)) };
-                self.a.push(SPECIAL);
-                self.b.push(SPECIAL);
+                self.a.to_mut().push(SPECIAL);
+                self.b.to_mut().push(SPECIAL);
                 self.special.insert(row, g);
                 self.special_rows.push(row);
             }
@@ -197,8 +204,8 @@ impl Column {
                 self.special_rows.remove(pos);
             }
         }
-        self.a[r] = UNTYPED;
-        self.b[r] = UNTYPED;
+        self.a.to_mut()[r] = UNTYPED;
+        self.b.to_mut()[r] = UNTYPED;
     }
 }
 
@@ -280,17 +287,17 @@ impl std::fmt::Debug for RowMap {
 }
 
 impl RowMap {
-    fn get(&self, ids: &[ProfileId], id: &ProfileId) -> Option<u32> {
+    fn get(&self, ids: &Ids, id: &str) -> Option<u32> {
         let h = self.hasher.hash_one(id);
-        self.table.find(h, |&r| ids[r as usize] == *id).copied()
+        self.table.find(h, |&r| ids.str(r) == id).copied()
     }
 
     /// Inserts `row` for `ids[row]`; false if that id is already mapped.
-    fn insert(&mut self, ids: &[ProfileId], row: u32) -> bool {
-        let id = &ids[row as usize];
+    fn insert(&mut self, ids: &Ids, row: u32) -> bool {
+        let id = ids.str(row);
         let h = self.hasher.hash_one(id);
         let hasher = &self.hasher;
-        match self.table.entry(h, |&r| ids[r as usize] == *id, |&r| hasher.hash_one(&ids[r as usize])) {
+        match self.table.entry(h, |&r| ids.str(r) == id, |&r| hasher.hash_one(ids.str(r))) {
             hashbrown::hash_table::Entry::Occupied(_) => false,
             hashbrown::hash_table::Entry::Vacant(v) => {
                 v.insert(row);
@@ -299,14 +306,87 @@ impl RowMap {
         }
     }
 
-    fn remove(&mut self, ids: &[ProfileId], id: &ProfileId) -> Option<u32> {
+    fn remove(&mut self, ids: &Ids, id: &str) -> Option<u32> {
         let h = self.hasher.hash_one(id);
-        match self.table.find_entry(h, |&r| ids[r as usize] == *id) {
+        match self.table.find_entry(h, |&r| ids.str(r) == id) {
             Ok(e) => Some(e.remove().0),
             Err(_) => None,
         }
     }
 }
+
+/// The specimen ids of the rows: owned, or a string heap in a mapped file.
+#[derive(Debug, Clone)]
+pub(crate) enum Ids {
+    /// Ids in memory.
+    Owned(Vec<ProfileId>),
+    /// `offsets` holds rows + 1 little-endian u32 offsets into `heap`.
+    Mapped { offsets: Bytes, heap: Bytes, rows: usize },
+}
+
+impl Default for Ids {
+    fn default() -> Self {
+        Ids::Owned(Vec::new())
+    }
+}
+
+/// What a corrupt id heap reads as (never a panic); `verify` reports the corruption.
+const BAD_ID: &str = "\u{fffd}";
+
+impl Ids {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Ids::Owned(v) => v.len(),
+            Ids::Mapped { rows, .. } => *rows,
+        }
+    }
+
+    /// The id of a row as text.
+    pub(crate) fn str(&self, row: u32) -> &str {
+        match self {
+            Ids::Owned(v) => v.get(row as usize).map_or(BAD_ID, ProfileId::as_str),
+            Ids::Mapped { offsets, heap, .. } => {
+                let r = row as usize * 4;
+                let at = |i: usize| {
+                    offsets.get(i..i + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+                };
+                match (at(r), at(r + 4)) {
+                    (Some(s), Some(e)) => {
+                        heap.get(s..e).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or(BAD_ID)
+                    }
+                    _ => BAD_ID,
+                }
+            }
+        }
+    }
+
+    /// The id of a row.
+    pub(crate) fn get(&self, row: u32) -> ProfileId {
+        match self {
+            Ids::Owned(v) => v.get(row as usize).cloned().unwrap_or_else(|| ProfileId::trusted(BAD_ID)),
+            Ids::Mapped { .. } => ProfileId::trusted(self.str(row)),
+        }
+    }
+
+    /// The ids as an owned vector, decoding a mapped heap first.
+    fn to_mut(&mut self) -> &mut Vec<ProfileId> {
+        if let Ids::Mapped { rows, .. } = self {
+            let owned = (0..*rows as u32).map(|r| self.get(r)).collect();
+            *self = Ids::Owned(owned);
+        }
+        match self {
+            Ids::Owned(v) => v,
+            Ids::Mapped { .. } => unreachable!("mapped ids were decoded"),
+        }
+    }
+}
+
+/// Bytes of per-row metadata (see `docs/FORMAT.md`): category, flags, lab, country, kit, date.
+pub(crate) const META_WIDTH: usize = 12;
+/// Flag bit: the profile is partial.
+const FLAG_PARTIAL: u8 = 1;
+/// "Unknown" for the u16 dictionary fields.
+const NONE16: u16 = u16::MAX;
 
 /// The posting key of a code pair.
 pub(crate) fn key(a: u8, b: u8) -> u16 {
@@ -326,6 +406,9 @@ pub enum IndexError {
     /// The index is full (row ids are 32-bit).
     #[error("the index is full (at most 4,294,967,294 rows)")]
     Full,
+    /// More distinct lab names than the index can number.
+    #[error("too many distinct lab names (at most 65,535)")]
+    TooManyLabs,
 }
 
 /// An in-memory packed index of STR profiles.
@@ -337,18 +420,17 @@ pub enum IndexError {
 pub struct Index {
     pub(crate) columns: Vec<Column>,
     column_of: HashMap<Locus, usize>,
-    pub(crate) ids: Vec<ProfileId>,
-    row_of: RowMap,
+    pub(crate) ids: Ids,
+    row_of: OnceLock<RowMap>,
     pub(crate) live: BitVec,
     live_count: usize,
-    categories: Vec<u8>,
-    labs: Vec<String>,
-    row_lab: Vec<u32>,
-    partial: BitVec,
+    /// [`META_WIDTH`] bytes per row.
+    pub(crate) meta: Bytes,
+    pub(crate) labs: Vec<String>,
+    pub(crate) has_postings: bool,
 }
 
 const NO_CATEGORY: u8 = u8::MAX;
-const NO_LAB: u32 = u32::MAX;
 
 impl Index {
     /// An empty index.
@@ -387,13 +469,15 @@ impl Index {
         for (i, l) in loci.iter().enumerate() {
             slot[l.id() as usize] = i;
         }
-        index.ids = profiles.iter().map(|p| p.id().clone()).collect();
-        index.row_of.table.reserve(profiles.len(), |_| 0);
+        index.ids = Ids::Owned(profiles.iter().map(|p| p.id().clone()).collect());
+        let mut row_of = RowMap::default();
+        row_of.table.reserve(profiles.len(), |_| 0);
         for row in 0..profiles.len() {
-            if !index.row_of.insert(&index.ids, row as u32) {
-                return Err(IndexError::DuplicateId(index.ids[row].clone()));
+            if !row_of.insert(&index.ids, row as u32) {
+                return Err(IndexError::DuplicateId(index.ids.get(row as u32)));
             }
         }
+        index.row_of = OnceLock::from(row_of);
 
         // Phase 1, parallel over chunks of rows: each profile's map is walked once (row-major)
         // and its genotypes are transposed into raw per-column pairs.
@@ -428,8 +512,8 @@ impl Index {
             .enumerate()
             .map(|(c, &l)| {
                 let mut col = Column::new(l, 0);
-                col.a.reserve(profiles.len());
-                col.b.reserve(profiles.len());
+                col.a.to_mut().reserve(profiles.len());
+                col.b.to_mut().reserve(profiles.len());
                 let mut row = 0u32;
                 for chunk in &chunks {
                     let mut specials = chunk.special.iter().filter(|s| s.0 == c);
@@ -453,30 +537,87 @@ impl Index {
         index.column_of = loci.iter().enumerate().map(|(i, &l)| (l, i)).collect();
         index.live = BitVec::repeat(true, profiles.len());
         index.live_count = profiles.len();
-        index.partial = BitVec::repeat(false, profiles.len());
-        for (row, p) in profiles.iter().enumerate() {
-            if p.is_partial() {
-                index.partial.set(row, true);
-            }
-            index.push_meta(p);
+        index.meta.to_mut().reserve(profiles.len() * META_WIDTH);
+        for p in profiles {
+            index.push_meta(p)?;
         }
+        index.has_postings = true;
         Ok(index)
     }
 
-    fn push_meta(&mut self, p: &Profile) {
+    /// Appends a profile's metadata row (`docs/FORMAT.md`, row metadata).
+    fn push_meta(&mut self, p: &Profile) -> Result<(), IndexError> {
         let cat = p.category().and_then(|c| SpecimenCategory::ALL.iter().position(|&x| x == c));
-        self.categories.push(cat.map_or(NO_CATEGORY, |i| i as u8));
         let lab = match p.lab() {
-            None => NO_LAB,
+            None => NONE16,
             Some(l) => match self.labs.iter().position(|x| x == l) {
-                Some(i) => i as u32,
-                None => {
+                Some(i) => i as u16,
+                None if self.labs.len() < NONE16 as usize => {
                     self.labs.push(l.to_string());
-                    (self.labs.len() - 1) as u32
+                    (self.labs.len() - 1) as u16
                 }
+                None => return Err(IndexError::TooManyLabs),
             },
         };
-        self.row_lab.push(lab);
+        let mut row = [0u8; META_WIDTH];
+        row[0] = cat.map_or(NO_CATEGORY, |i| i as u8);
+        row[1] = if p.is_partial() { FLAG_PARTIAL } else { 0 };
+        row[2..4].copy_from_slice(&lab.to_le_bytes());
+        // country, kit and date: reserved for the regional index, unknown for now
+        row[4..6].copy_from_slice(&NONE16.to_le_bytes());
+        row[6..8].copy_from_slice(&NONE16.to_le_bytes());
+        row[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+        self.meta.to_mut().extend_from_slice(&row);
+        Ok(())
+    }
+
+    fn meta_row(&self, row: u32) -> Option<&[u8]> {
+        let s = row as usize * META_WIDTH;
+        self.meta.get(s..s + META_WIDTH)
+    }
+
+    /// The row map, built on first use for an index opened from a file.
+    fn row_map(&self) -> &RowMap {
+        self.row_of.get_or_init(|| {
+            let mut m = RowMap::default();
+            m.table.reserve(self.ids.len(), |_| 0);
+            for r in 0..self.ids.len() as u32 {
+                if self.live.get(r as usize).is_some_and(|b| *b) {
+                    m.insert(&self.ids, r);
+                }
+            }
+            m
+        })
+    }
+
+    /// Makes every part of the index owned (copying mapped data), ready for changes.
+    fn make_owned(&mut self) {
+        self.row_map();
+        self.ids.to_mut();
+        self.meta.to_mut();
+        for c in &mut self.columns {
+            c.a.to_mut();
+            c.b.to_mut();
+        }
+        if !self.has_postings {
+            self.build_postings();
+        }
+    }
+
+    /// Builds the postings (and untyped lists) of an index opened from a file, so that selective
+    /// queries stop scanning. Columns are done in parallel; an index built in memory has them.
+    pub fn build_postings(&mut self) {
+        self.columns.par_iter_mut().for_each(|c| {
+            c.postings = build_postings(&c.a, &c.b);
+            c.untyped = c.a.iter().enumerate().filter(|(_, x)| **x == UNTYPED).map(|(r, _)| r as u32).collect();
+        });
+        self.has_postings = true;
+    }
+
+    /// True when the postings are built (always for an index built in memory; after
+    /// [`Index::build_postings`] for one opened from a file). Without them every search scans.
+    pub fn has_postings(&self) -> bool {
+        self.has_postings
     }
 
     /// Adds one profile. Fails on a duplicate specimen id (use [`Index::upsert`] to replace) or a
@@ -492,6 +633,13 @@ impl Index {
         if row == u32::MAX {
             return Err(IndexError::Full);
         }
+        if let Some(l) = p.lab()
+            && self.labs.len() >= NONE16 as usize
+            && !self.labs.iter().any(|x| x == l)
+        {
+            return Err(IndexError::TooManyLabs);
+        }
+        self.make_owned();
         for (l, _) in p.genotypes() {
             if !self.column_of.contains_key(&l) {
                 let rows = self.ids.len();
@@ -502,19 +650,25 @@ impl Index {
         for c in &mut self.columns {
             c.push(row, p.genotype(c.locus));
         }
-        self.ids.push(p.id().clone());
-        self.row_of.insert(&self.ids, row);
+        self.ids.to_mut().push(p.id().clone());
+        if let Some(m) = self.row_of.get_mut() {
+            m.insert(&self.ids, row);
+        }
         self.live.push(true);
-        self.partial.push(p.is_partial());
         self.live_count += 1;
-        self.push_meta(&p);
-        Ok(())
+        self.push_meta(&p)
     }
 
     /// Adds a profile, replacing (expunging) any profile with the same specimen id.
     pub fn upsert(&mut self, p: Profile) -> Result<(), IndexError> {
         if p.locus_count() == 0 {
             return Err(IndexError::NoLoci(p.id().clone()));
+        }
+        if let Some(l) = p.lab()
+            && self.labs.len() >= NONE16 as usize
+            && !self.labs.iter().any(|x| x == l)
+        {
+            return Err(IndexError::TooManyLabs);
         }
         self.remove(p.id());
         self.add(p)
@@ -523,7 +677,9 @@ impl Index {
     /// Removes a profile: its genetic data is erased from every column and it is never returned
     /// again. Returns the removed profile, or `None` if the id is not in the index.
     pub fn remove(&mut self, id: &ProfileId) -> Option<Profile> {
-        let row = self.row_of.remove(&self.ids, id)?;
+        self.row_map().get(&self.ids, id.as_str())?;
+        self.make_owned();
+        let row = self.row_of.get_mut()?.remove(&self.ids, id.as_str())?;
         let profile = self.profile_at(row);
         for c in &mut self.columns {
             c.erase(row);
@@ -535,12 +691,12 @@ impl Index {
 
     /// The profile with this specimen id, rebuilt from the index (locus spellings are not kept).
     pub fn get(&self, id: &ProfileId) -> Option<Profile> {
-        self.profile_at(self.row_of.get(&self.ids, id)?)
+        self.profile_at(self.row_map().get(&self.ids, id.as_str())?)
     }
 
     /// True when the index holds this specimen id.
     pub fn contains(&self, id: &ProfileId) -> bool {
-        self.row_of.get(&self.ids, id).is_some()
+        self.row_map().get(&self.ids, id.as_str()).is_some()
     }
 
     pub(crate) fn profile_at(&self, row: u32) -> Option<Profile> {
@@ -548,15 +704,16 @@ impl Index {
         if !*self.live.get(r)? {
             return None;
         }
-        let mut p = Profile::new(self.ids[r].clone());
+        let mut p = Profile::new(self.ids.get(row));
         for c in &self.columns {
             if let Some(g) = c.genotype(row) {
                 p.set_genotype(c.locus, g);
             }
         }
-        p.set_category(SpecimenCategory::ALL.get(self.categories[r] as usize).copied());
-        p.set_lab(self.labs.get(self.row_lab[r] as usize).cloned());
-        p.set_partial(self.partial[r]);
+        let m = self.meta_row(row)?;
+        p.set_category(SpecimenCategory::ALL.get(m[0] as usize).copied());
+        p.set_lab(self.labs.get(u16::from_le_bytes([m[2], m[3]]) as usize).cloned());
+        p.set_partial(m[1] & FLAG_PARTIAL != 0);
         Some(p)
     }
 
