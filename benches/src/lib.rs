@@ -14,7 +14,7 @@ use tandem_core::table::{self, TableOptions};
 use tandem_core::{Genotype, Index, Kit, Locus, Profile, ProfileId};
 
 /// Seed of every simulated database (results are reproducible across machines and threads).
-pub const SEED: u64 = 20_240_1036;
+pub const SEED: u64 = 1036;
 
 /// Id prefix of simulated profiles.
 pub const PREFIX: &str = "SIM";

@@ -397,6 +397,11 @@ impl Profile {
         }
     }
 
+    /// Forgets every kept spelling (the index stores canonical names only).
+    pub fn clear_spellings(&mut self) {
+        self.spellings.clear();
+    }
+
     /// The spelling to export a locus name with: the original one if kept, else the canonical.
     pub fn spelling(&self, locus: Locus) -> &str {
         self.spellings.get(&locus).map_or(locus.name(), String::as_str)

@@ -614,6 +614,21 @@ impl Index {
         self.has_postings = true;
     }
 
+    /// Opens an index file (see [`file::open`]): cheap, the genotype columns are searched in place.
+    pub fn open(path: &std::path::Path) -> Result<Index, file::OpenError> {
+        file::open(path)
+    }
+
+    /// Writes the live profiles to an index file atomically (see [`file::write`]).
+    pub fn write(&self, path: &std::path::Path) -> Result<(), file::WriteError> {
+        file::write(self, path)
+    }
+
+    /// True when the genotype columns are read in place from a memory-mapped file.
+    pub fn is_mapped(&self) -> bool {
+        self.columns.first().is_some_and(|c| c.a.is_mapped())
+    }
+
     /// True when the postings are built (always for an index built in memory; after
     /// [`Index::build_postings`] for one opened from a file). Without them every search scans.
     pub fn has_postings(&self) -> bool {
