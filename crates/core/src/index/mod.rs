@@ -19,6 +19,7 @@ use crate::profile::{Profile, ProfileId, SpecimenCategory};
 use crate::search::{Hit, SearchOptions};
 
 mod bytes;
+pub mod audit;
 pub mod file;
 
 pub(crate) use bytes::Bytes;
