@@ -9,7 +9,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod db;
 mod demo;
+mod index;
 mod io;
 mod search;
 
@@ -31,6 +33,8 @@ enum Command {
     /// people, a Prüm search, then the same searches over ~200,000 simulated profiles. Every
     /// number printed is measured.
     Demo(demo::Args),
+    /// Build, grow, expunge from, verify and describe index files.
+    Index(index::Args),
 }
 
 /// What a command that ran to completion reports, mapped to the exit status.
@@ -58,6 +62,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Search(args) => search::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Index(args) => index::run(&args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

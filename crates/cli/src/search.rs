@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use tandem_core::search::Outcome as LocusOutcome;
 use tandem_core::{
-    Hit, Index, LocusResult, Profile, ProfileId, PrumQuality, SearchOptions, Stringency,
+    Hit, LocusResult, Profile, ProfileId, PrumQuality, SearchOptions, Stringency,
 };
 
 use crate::Outcome;
@@ -123,26 +123,17 @@ pub fn run(args: &Args) -> Result<Outcome> {
             .build_global()
             .context("cannot start the worker threads")?;
     }
-    let db = io::load_profiles(&args.db, args.read)?;
-    if db.profiles.is_empty() {
-        io::warn_all(&[format!(
-            "{}: the database holds no profile",
-            args.db.display()
-        )]);
-    }
-    let queries = io::load_profiles(&args.query, args.read)?;
-    if queries.profiles.is_empty() {
+    let queries = crate::db::load_profiles(&args.query, args.read)?;
+    if queries.is_empty() {
         io::warn_all(&[format!("{}: no query profile", args.query.display())]);
     }
-    let index = Index::from_profiles(&db.profiles)
-        .with_context(|| format!("cannot index {}", args.db.display()))?;
-    drop(db);
+    let index = crate::db::load_index(&args.db, args.read, queries.len())?;
 
     let opts = options(args);
-    let results = index.search_batch(&queries.profiles, &opts);
+    let results = index.search_batch(&queries, &opts);
 
     let hits: usize = results.iter().map(Vec::len).sum();
-    match write_hits(&mut io::stdout(), args.format, &queries.profiles, &results) {
+    match write_hits(&mut io::stdout(), args.format, &queries, &results) {
         // A closed pipe (`| head`): the reader has what it wanted; the exit status still tells
         // whether anything was found.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}

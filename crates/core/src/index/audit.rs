@@ -153,15 +153,20 @@ pub fn read_log(index_path: &Path) -> Result<Vec<AuditRecord>, ExpungeError> {
     Ok(out)
 }
 
-/// Specimens the audit log says were removed but that are still in the index (an interrupted
-/// expungement): empty when every removal is complete.
+/// Specimens of an interrupted expungement: `remove` records not followed by their `done`
+/// record whose specimen is still in the index. Empty when every removal completed (a specimen
+/// added again after a completed removal is not reported).
 pub fn check(index: &Index, index_path: &Path) -> Result<Vec<String>, ExpungeError> {
-    Ok(read_log(index_path)?
-        .into_iter()
-        .filter(|r| r.action == "remove")
-        .filter(|r| ProfileId::new(&r.specimen).is_ok_and(|id| index.contains(&id)))
-        .map(|r| r.specimen)
-        .collect())
+    let mut pending: Vec<String> = Vec::new();
+    for r in read_log(index_path)? {
+        match r.action.as_str() {
+            "remove" => pending.push(r.specimen),
+            "done" => pending.clear(),
+            _ => {}
+        }
+    }
+    pending.retain(|s| ProfileId::new(s).is_ok_and(|id| index.contains(&id)));
+    Ok(pending)
 }
 
 #[cfg(test)]
@@ -191,6 +196,13 @@ mod tests {
         assert_eq!(log[2].action, "done");
         assert_eq!(log[2].profiles_after, Some(3));
         assert!(check(&index, &path).unwrap().is_empty());
+        // an interrupted removal: the record is there, the profile too
+        let log_file = log_path(&path);
+        let mut text = std::fs::read_to_string(&log_file).unwrap();
+        text.push_str(&serde_json::to_string(&AuditRecord { time: now(), action: "remove".into(), user: "ana".into(), specimen: "P0".into(), reason: "x".into(), profiles_after: None }).unwrap());
+        text.push('\n');
+        std::fs::write(&log_file, text).unwrap();
+        assert_eq!(check(&index, &path).unwrap(), vec!["P0".to_string()]);
         let text = std::fs::read_to_string(log_path(&path)).unwrap();
         assert!(!text.contains("9.3") && !text.contains("TH01"), "genetic data in the audit log");
     }
