@@ -357,53 +357,44 @@ impl<R: BufRead> CmfReader<R> {
 
     // ---- events ----
 
-    /// The next raw event with its start offset; comments and processing instructions skipped.
-    fn raw(&mut self) -> Result<(Event<'_>, u64), ReadError> {
-        loop {
-            let before = self.xml.get_ref().consumed;
-            self.buf.clear();
-            // work around the borrow checker: read into the buffer, then re-borrow
-            let ev = match self.xml.read_event_into(&mut self.buf) {
-                Ok(ev) => ev.into_owned(),
-                Err(e) => return Err(self.xml_error(before, e)),
-            };
-            let after = self.xml.get_ref().consumed;
-            let offset = match &ev {
-                Event::Start(e) => after.saturating_sub(e.len() as u64 + 2),
-                Event::Empty(e) => after.saturating_sub(e.len() as u64 + 3),
-                Event::End(e) => after.saturating_sub(e.len() as u64 + 3),
-                Event::GeneralRef(e) => after.saturating_sub(e.len() as u64 + 2),
-                _ => before,
-            };
-            match ev {
-                Event::Comment(_) | Event::PI(_) => continue,
-                Event::Decl(ref d) => {
-                    if let Some(Ok(enc)) = d.encoding() {
-                        if !enc.eq_ignore_ascii_case(b"utf-8") && !enc.eq_ignore_ascii_case(b"utf8")
-                        {
-                            let name = String::from_utf8_lossy(&enc).into_owned();
-                            return Err(self.invalid(
-                                offset,
-                                None,
-                                None,
-                                format!("encoding '{name}'"),
-                                Problem::Encoding,
-                            ));
-                        }
+    /// Reads one raw event with its start offset; `None` for comments, processing instructions
+    /// and the XML declaration.
+    fn raw_once<'b>(&mut self, buf: &'b mut Vec<u8>) -> Result<Option<(Event<'b>, u64)>, ReadError> {
+        let before = self.xml.get_ref().consumed;
+        buf.clear();
+        let ev = match self.xml.read_event_into(buf) {
+            Ok(ev) => ev,
+            Err(e) => return Err(self.xml_error(before, e)),
+        };
+        let after = self.xml.get_ref().consumed;
+        let offset = match &ev {
+            Event::Start(e) => after.saturating_sub(e.len() as u64 + 2),
+            Event::Empty(e) => after.saturating_sub(e.len() as u64 + 3),
+            Event::End(e) => after.saturating_sub(e.len() as u64 + 3),
+            Event::GeneralRef(e) => after.saturating_sub(e.len() as u64 + 2),
+            _ => before,
+        };
+        match ev {
+            Event::Comment(_) | Event::PI(_) => Ok(None),
+            Event::Decl(ref d) => {
+                if let Some(Ok(enc)) = d.encoding() {
+                    if !enc.eq_ignore_ascii_case(b"utf-8") && !enc.eq_ignore_ascii_case(b"utf8") {
+                        let name = String::from_utf8_lossy(&enc).into_owned();
+                        return Err(self.invalid(
+                            offset,
+                            None,
+                            None,
+                            format!("encoding '{name}'"),
+                            Problem::Encoding,
+                        ));
                     }
-                    continue;
                 }
-                Event::DocType(_) => {
-                    return Err(self.invalid(
-                        offset,
-                        None,
-                        None,
-                        "<!DOCTYPE>".into(),
-                        Problem::Doctype,
-                    ));
-                }
-                other => return Ok((other, offset)),
+                Ok(None)
             }
+            Event::DocType(_) => {
+                Err(self.invalid(offset, None, None, "<!DOCTYPE>".into(), Problem::Doctype))
+            }
+            other => Ok(Some((other, offset))),
         }
     }
 
@@ -412,13 +403,16 @@ impl<R: BufRead> CmfReader<R> {
         if let Some(ev) = self.peeked.take() {
             return Ok(ev);
         }
+        let mut buf = std::mem::take(&mut self.buf);
+        let result = self.next_ev_in(&mut buf);
+        self.buf = buf;
+        result
+    }
+
+    fn next_ev_in(&mut self, buf: &mut Vec<u8>) -> Result<Ev, ReadError> {
         loop {
-            let (ev, offset) = self.raw()?;
+            let Some((ev, offset)) = self.raw_once(buf)? else { continue };
             let out = match ev {
-                Event::Start(e) | Event::Empty(e) if false => {
-                    let _ = e;
-                    unreachable!()
-                }
                 Event::Start(ref e) => {
                     let tag = self.start_tag(e, offset)?;
                     self.depth += 1;
@@ -484,9 +478,16 @@ impl<R: BufRead> CmfReader<R> {
         if empty {
             return Ok(start);
         }
+        let mut buf = std::mem::take(&mut self.buf);
+        let result = self.read_text_in(&mut buf);
+        self.buf = buf;
+        result
+    }
+
+    fn read_text_in(&mut self, buf: &mut Vec<u8>) -> Result<u64, ReadError> {
         let mut first: Option<u64> = None;
         loop {
-            let (ev, offset) = self.raw()?;
+            let Some((ev, offset)) = self.raw_once(buf)? else { continue };
             match ev {
                 Event::Text(t) => {
                     first.get_or_insert(offset);
