@@ -4,3 +4,4 @@ pub mod error;
 pub mod read;
 pub mod release;
 pub mod specimen;
+pub mod write;
