@@ -207,6 +207,10 @@ fn simple_loop(a: &[u8], b: &[u8], c: &mut Counters, pass: impl Fn(u8, u8) -> u8
 }
 
 /// Adds one simple query locus to the counters of rows `a.len()`.
+///
+/// Compiled for AVX-512BW, AVX2 and the x86-64 baseline, chosen at run time (`multiversion`), so
+/// the same binary runs everywhere and uses the widest byte compares the CPU has.
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx2", "x86_64+avx2"))]
 fn scan_simple(a: &[u8], b: &[u8], c: &mut Counters, m: Mode, q1: u8, q2: u8, req: Option<u8>) {
     let eq = |x: u8, y: u8| (x == q1) as u8 & (y == q2) as u8;
     let has = |x: u8, y: u8, q: u8| (x == q) as u8 | (y == q) as u8;
