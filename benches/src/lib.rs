@@ -136,3 +136,54 @@ pub fn degraded_queries(sim: &Simulator, rows: usize, n: usize) -> Vec<Profile> 
         })
         .collect()
 }
+
+/// The NIST 1036 frequency table shipped in `testdata/`.
+pub fn nist_frequencies() -> tandem_core::freq::FreqTable {
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "testdata", "nist1036_allele_freqs.csv"].iter().collect();
+    tandem_core::freq::FreqTable::read_path(&path, &tandem_core::freq::FreqOptions::default())
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// A familial-search fixture: an indexed database and its queries, with the frequencies used.
+pub struct FamilialFixture {
+    /// The database.
+    pub index: Index,
+    /// The queries: degraded parents of database people.
+    pub queries: Vec<Profile>,
+    /// NIST 1036 "All" frequencies.
+    pub population: tandem_core::freq::Population,
+}
+
+/// `n` GlobalFiler profiles (21 autosomal loci) with 5% of loci missing and 8% of heterozygous
+/// loci reduced to one allele, and `queries` degraded parents of database people.
+pub fn familial_fixture(n: usize, queries: usize) -> FamilialFixture {
+    use tandem_core::simulate::degrade;
+    let sim = simulator();
+    let people: Vec<Profile> = profiles(&sim, 0..n)
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| degrade(&p, 0.05, 0.08, &mut sim.rng(1_000_000 + i as u64)))
+        .collect();
+    let mut rng = sim.rng(8);
+    let qs = (0..queries)
+        .map(|i| {
+            let row = rng.gen_range(0..n);
+            let id = ProfileId::new(&format!("Q{i}")).unwrap_or_else(|e| panic!("{e}"));
+            let parent = sim.parent_of(&people[row], id, 0.002, &mut rng).unwrap_or_else(|e| panic!("{e}"));
+            tandem_core::simulate::degrade(&parent, 0.05, 0.08, &mut rng)
+        })
+        .collect();
+    let index = Index::from_profiles(&people).unwrap_or_else(|e| panic!("index build failed: {e}"));
+    let population = match nist_frequencies().population("All") {
+        Ok(p) => p.clone(),
+        Err(e) => panic!("{e}"),
+    };
+    FamilialFixture { index, queries: qs, population }
+}
+
+/// `n` unrelated profiles typed at the 13 CODIS core loci, indexed.
+pub fn codis13_database(n: usize) -> Index {
+    let sim = simulator();
+    let people = sim.unrelated(n, &Kit::Codis13.loci(), PREFIX).unwrap_or_else(|e| panic!("{e}"));
+    Index::from_profiles(&people).unwrap_or_else(|e| panic!("index build failed: {e}"))
+}

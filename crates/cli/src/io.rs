@@ -1,51 +1,59 @@
-//! Loading profiles from the formats the CLI reads, and output helpers shared by subcommands:
-//! a buffered stdout, warnings on stderr, closed-pipe detection and the one-line error chain.
+//! Loading profiles from the formats the CLI reads, writing files atomically, and output helpers
+//! shared by subcommands: a buffered stdout, warnings on stderr, closed-pipe detection and the
+//! one-line error chain.
+//!
+//! Every `--db`, `--query` and `--input` goes through [`load_specimens`]: CODIS CMF XML, wide and
+//! two-column tables, GeneMapper ID-X genotype tables and CODIS database exports, told apart by
+//! their content (see `docs/FORMATS.md`). Index files are recognised before that, in `db.rs`.
 
 use std::fmt::Write as _;
-use std::io::{self, BufWriter, StdoutLock};
+use std::fs::File;
+use std::io::{self, BufWriter, StdoutLock, Write};
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use tandem_cmf::import::{self, Format, ImportError, ImportOptions};
+use tandem_cmf::{CmfSpecimen, Header, Release};
 use tandem_core::Profile;
-use tandem_core::table::{self, TableOptions};
 
-/// A file format the CLI reads profiles from. A new format (index file, CMF) is one more variant
-/// and one more arm in [`load_profiles`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// A wide lab table (CSV or TSV): one row per specimen, read by [`tandem_core::table`].
-    Table,
-}
-
-impl Format {
-    /// The format of a file. Only lab tables are read today, so every path is a table; later
-    /// formats will be recognised by magic bytes or extension here.
-    pub fn detect(_path: &Path) -> Format {
-        Format::Table
-    }
-}
-
-/// How leniently input files are read (the `--allow-custom-loci`, `--ignore-unknown-columns`
-/// and `--lenient` flags).
+/// How leniently input files are read (the `--allow-custom-loci`, `--ignore-unknown-columns`,
+/// `--lenient` and `--cmf-release` flags).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::Args)]
 pub struct ReadFlags {
-    /// Accept columns that are not known loci as custom loci instead of rejecting them.
+    /// Accept columns (or CMF locus names) that are not known loci as custom loci instead of
+    /// rejecting them.
     #[arg(long)]
     pub allow_custom_loci: bool,
     /// Skip columns that are neither loci nor known fields (with a warning) instead of failing.
     #[arg(long)]
     pub ignore_unknown_columns: bool,
-    /// Skip rows that cannot be read (with a warning) instead of failing.
+    /// Import the good specimens and report every rejected one (on stderr) instead of failing
+    /// the whole file when one is wrong.
     #[arg(long)]
     pub lenient: bool,
+    /// The CMF release whose limits and lists apply to CMF input: 3.2 (at most 32 loci, the
+    /// original lists) or later (cmf-2017.xsd: 64 loci, CODIS 20, Y markers).
+    #[arg(long, value_name = "RELEASE", default_value_t = Release::Later, value_parser = parse_release)]
+    pub cmf_release: Release,
+}
+
+/// Parses a `--cmf-release` / `--release` value.
+pub fn parse_release(s: &str) -> Result<Release, String> {
+    s.parse::<Release>().map_err(|e| e.to_string())
 }
 
 impl ReadFlags {
-    /// The table reader's options for these flags.
-    fn table_options(self) -> TableOptions {
-        TableOptions {
-            allow_custom_loci: self.allow_custom_loci,
-            ignore_unknown_columns: self.ignore_unknown_columns,
+    /// The importer's options for these flags.
+    fn import_options(self) -> ImportOptions {
+        ImportOptions {
+            cmf: tandem_cmf::ReadOptions {
+                release: self.cmf_release,
+                allow_custom_loci: self.allow_custom_loci,
+            },
+            table: tandem_cmf::table::ReadOptions {
+                allow_custom_loci: self.allow_custom_loci,
+                ignore_unknown_columns: self.ignore_unknown_columns,
+            },
             lenient: self.lenient,
         }
     }
@@ -60,30 +68,115 @@ pub struct Loaded {
     pub populations: Option<Vec<String>>,
 }
 
-/// Reads every profile of `path`, in whatever format it is; warnings go to stderr.
+/// Specimens read from one input, with their CMF fields (empty for tables).
+#[derive(Debug)]
+pub struct LoadedSpecimens {
+    /// The format read.
+    pub format: Format,
+    /// The CMF header, for CMF input.
+    pub header: Option<Header>,
+    /// The specimens, in file order.
+    pub specimens: Vec<CmfSpecimen>,
+    /// A population label per specimen, when the input has one.
+    pub populations: Option<Vec<String>>,
+}
+
+/// Reads every specimen of `path` in `format` (detected from the content when `None`).
 ///
-/// Errors already name the file (and line and column where they apply).
-pub fn load_profiles(path: &Path, flags: ReadFlags) -> Result<Loaded> {
-    match Format::detect(path) {
-        Format::Table => {
-            let read = table::read_path(path, &flags.table_options())?;
+/// Strict (default): when any specimen is rejected, every rejection is printed on stderr and
+/// the load fails, importing nothing. Lenient: rejections are printed as warnings and the good
+/// specimens are returned. Errors already name the file (and line, column, specimen, locus).
+pub fn load_specimens(
+    path: &Path,
+    format: Option<Format>,
+    flags: ReadFlags,
+) -> Result<LoadedSpecimens> {
+    match import::import_path(path, format, flags.import_options()) {
+        Ok(read) => {
             warn_all(&read.warnings);
-            Ok(Loaded {
-                profiles: read.profiles,
+            for r in &read.rejected {
+                eprintln!("tandem: warning: {r}; specimen skipped");
+            }
+            Ok(LoadedSpecimens {
+                format: read.format,
+                header: read.header,
+                specimens: read.specimens,
                 populations: read.populations,
             })
         }
+        Err(ImportError::Rejected { file, errors }) => Err(rejected(&file, &errors)),
+        Err(e) => Err(e.into()),
     }
+}
+
+/// The error of a strict import that rejected specimens: a single rejection is the error itself;
+/// with several, each is printed on stderr and the error sums them up.
+fn rejected(file: &str, errors: &[String]) -> anyhow::Error {
+    if let [only] = errors {
+        return anyhow::anyhow!("{only}");
+    }
+    for e in errors {
+        eprintln!("tandem: error: {e}");
+    }
+    anyhow::anyhow!(
+        "{file}: {} specimens rejected, nothing imported (--lenient imports the others)",
+        errors.len()
+    )
+}
+
+/// Reads every profile of `path`, in whatever format it is (see [`load_specimens`]).
+pub fn load_profiles(path: &Path, flags: ReadFlags) -> Result<Loaded> {
+    let read = load_specimens(path, None, flags)?;
+    Ok(Loaded {
+        profiles: read.specimens.into_iter().map(|s| s.profile).collect(),
+        populations: read.populations,
+    })
 }
 
 /// Reads a lab table held in memory; `name` names it in errors and warnings.
 pub fn load_table_text(text: &str, name: &str, flags: ReadFlags) -> Result<Loaded> {
-    let read = table::read(text.as_bytes(), name, &flags.table_options())?;
+    let read = match import::import(text.as_bytes(), name, None, flags.import_options()) {
+        Ok(read) => read,
+        Err(ImportError::Rejected { file, errors }) => return Err(rejected(&file, &errors)),
+        Err(e) => return Err(e.into()),
+    };
     warn_all(&read.warnings);
     Ok(Loaded {
-        profiles: read.profiles,
+        profiles: read.specimens.into_iter().map(|s| s.profile).collect(),
         populations: read.populations,
     })
+}
+
+/// Writes `path` atomically: the content goes to a temporary file in the same directory, which
+/// is flushed, synced and renamed over `path`, and the directory is synced; a crash or an error
+/// leaves the old file (or none) in place, never a partial one.
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let tmp = tempfile::NamedTempFile::new_in(&dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    {
+        let mut out = BufWriter::with_capacity(1 << 16, tmp.as_file());
+        write(&mut out)?;
+        out.flush()
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    tmp.as_file()
+        .sync_all()
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    // make the rename durable (directories cannot be opened for syncing on every platform)
+    if let Ok(d) = File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// Prints one warning per line on stderr.

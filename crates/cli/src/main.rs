@@ -9,11 +9,19 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod convert;
 mod db;
 mod demo;
+mod export;
 mod index;
 mod io;
 mod search;
+// statistics commands (issue 3)
+mod compare;
+mod expect;
+mod kin;
+mod rmp;
+mod simulate;
 
 /// Forensic DNA STR matching: CODIS and Prüm searches over a packed index.
 #[derive(Debug, Parser)]
@@ -35,6 +43,21 @@ enum Command {
     Demo(demo::Args),
     /// Build, grow, expunge from, verify and describe index files.
     Index(index::Args),
+    /// Convert profiles between CODIS CMF XML and lab tables (wide, long/GeneMapper, CODIS
+    /// export).
+    Convert(convert::Args),
+    /// Export a database as a CODIS CMF batch for upload.
+    Export(export::Args),
+    /// Familial search: rank database profiles by kinship index for each query.
+    Kin(kin::Args),
+    /// Random match probability per locus and combined (or CPI/CPE for mixtures).
+    Rmp(rmp::Args),
+    /// All-pairs database comparison: pairs by loci matching fully and partially.
+    Compare(compare::Args),
+    /// Expected (m, p) matrix of a database of N people (Weir 2004).
+    Expect(expect::Args),
+    /// Simulate a database from a frequency table: people, relatives, mixtures, dropout.
+    Simulate(simulate::Args),
 }
 
 /// What a command that ran to completion reports, mapped to the exit status.
@@ -63,6 +86,13 @@ fn main() -> ExitCode {
         Command::Search(args) => search::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Index(args) => index::run(&args),
+        Command::Convert(args) => convert::run(&args),
+        Command::Export(args) => export::run(&args),
+        Command::Kin(args) => kin::run(&args),
+        Command::Rmp(args) => rmp::run(&args),
+        Command::Compare(args) => compare::run(&args),
+        Command::Expect(args) => expect::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -22,7 +22,11 @@ pub struct Location {
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}, line {}, column {}", self.file, self.line, self.column)?;
+        write!(
+            f,
+            "{}, line {}, column {}",
+            self.file, self.line, self.column
+        )?;
         if !self.path.is_empty() {
             write!(f, " ({})", self.path)?;
         }
@@ -109,7 +113,9 @@ pub enum Problem {
     #[error("no locus")]
     NoLocus,
     /// A second required allele at a locus.
-    #[error("a second required allele (the first is {first}); at most one allele per locus may be required")]
+    #[error(
+        "a second required allele (the first is {first}); at most one allele per locus may be required"
+    )]
     TwoRequired {
         /// The first required allele.
         first: String,
@@ -180,6 +186,9 @@ pub enum Problem {
     /// Locus CMF fields given for a locus the profile does not type.
     #[error("has CMF locus fields but no genotype")]
     InfoWithoutGenotype,
+    /// A specimen id or locus given twice to the writer.
+    #[error("written twice")]
+    WrittenTwice,
     /// A character XML cannot carry.
     #[error("holds a character XML 1.0 cannot carry")]
     NotXmlChar,
@@ -202,7 +211,7 @@ pub enum ReadError {
     #[error("{location}: malformed XML: {reason}")]
     Malformed {
         /// Where.
-        location: Location,
+        location: Box<Location>,
         /// What the XML parser reported.
         reason: String,
     },
@@ -210,7 +219,7 @@ pub enum ReadError {
     #[error("{location}: {what}{}: {problem}", context(.locus, .specimen))]
     Invalid {
         /// Where.
-        location: Location,
+        location: Box<Location>,
         /// The specimen, when known.
         specimen: Option<String>,
         /// The locus (as the file spells it), when known.
@@ -241,7 +250,7 @@ impl ReadError {
         match self {
             ReadError::Io { .. } => None,
             ReadError::Malformed { location, .. } | ReadError::Invalid { location, .. } => {
-                Some(location)
+                Some(location.as_ref())
             }
         }
     }
@@ -283,12 +292,12 @@ mod tests {
     #[test]
     fn test_invalid_message_shape() {
         let e = ReadError::Invalid {
-            location: Location {
+            location: Box::new(Location {
                 file: "batch.xml".into(),
                 line: 41,
                 column: 22,
                 path: "/CODISImportFile/SPECIMEN[1]/LOCUS[6]/ALLELE[2]/ALLELEVALUE".into(),
-            },
+            }),
             specimen: Some("IMP_0001A".into()),
             locus: Some("D3S1358".into()),
             what: "allele value '9..3'".into(),

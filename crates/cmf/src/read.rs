@@ -49,12 +49,21 @@ const RECENT: usize = 4096;
 impl<R: BufRead> Counting<R> {
     fn line_col(&self, offset: u64) -> (u64, u64) {
         // newlines at or after `offset` among the recent ones
-        let after = self.recent.iter().rev().take_while(|&&nl| nl >= offset).count() as u64;
+        let after = self
+            .recent
+            .iter()
+            .rev()
+            .take_while(|&&nl| nl >= offset)
+            .count() as u64;
         let line = self.lines - after + 1;
-        let line_start = self.recent.iter().rev().find(|&&nl| nl < offset).map_or(
-            if self.lines - after == 0 { 0 } else { offset },
-            |&nl| nl + 1,
-        );
+        let line_start = self
+            .recent
+            .iter()
+            .rev()
+            .find(|&&nl| nl < offset)
+            .map_or(if self.lines - after == 0 { 0 } else { offset }, |&nl| {
+                nl + 1
+            });
         (line, offset.saturating_sub(line_start) + 1)
     }
 }
@@ -220,10 +229,14 @@ pub struct CmfReader<R: BufRead> {
     path: Vec<(Tag, u32)>,
     /// Count of each child tag under the current specimen / locus (for path indexes).
     specimen_no: u32,
+    /// The text element just read: value errors name it in the path.
+    leaf: Option<Tag>,
     locus_no: u32,
     allele_no: u32,
     /// Hashes of the specimen ids seen, with their lines.
     seen: FxHashMap<u128, u64>,
+    /// Locus names already looked up, exactly as spelt in the file.
+    loci_seen: FxHashMap<String, Locus>,
     done: bool,
 }
 
@@ -239,7 +252,11 @@ impl CmfReader<BufReader<File>> {
 }
 
 fn chars(s: &str) -> usize {
-    if s.is_ascii() { s.len() } else { s.chars().count() }
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
 }
 
 fn id_hash(id: &str) -> u128 {
@@ -253,7 +270,12 @@ impl<R: BufRead> CmfReader<R> {
     /// Starts reading CMF from `reader` and reads the header; `file` names the input in errors.
     /// A UTF-8 byte-order mark is skipped.
     pub fn new(reader: R, file: &str, opts: ReadOptions) -> Result<Self, ReadError> {
-        let counting = Counting { inner: reader, consumed: 0, lines: 0, recent: VecDeque::new() };
+        let counting = Counting {
+            inner: reader,
+            consumed: 0,
+            lines: 0,
+            recent: VecDeque::new(),
+        };
         let mut xml = quick_xml::Reader::from_reader(counting);
         let config = xml.config_mut();
         config.check_end_names = true;
@@ -281,9 +303,11 @@ impl<R: BufRead> CmfReader<R> {
             depth: 0,
             path: Vec::with_capacity(8),
             specimen_no: 0,
+            leaf: None,
             locus_no: 0,
             allele_no: 0,
             seen: FxHashMap::default(),
+            loci_seen: FxHashMap::default(),
             done: false,
         };
         r.read_header()?;
@@ -312,12 +336,25 @@ impl<R: BufRead> CmfReader<R> {
         let mut path = String::new();
         for (tag, n) in &self.path {
             path.push('/');
-            path.push_str(if *tag == Tag::Other { &self.other } else { tag.name() });
+            path.push_str(if *tag == Tag::Other {
+                &self.other
+            } else {
+                tag.name()
+            });
             if *n > 0 {
                 path.push_str(&format!("[{n}]"));
             }
         }
-        Location { file: self.file.clone(), line, column, path }
+        if let Some(leaf) = self.leaf {
+            path.push('/');
+            path.push_str(leaf.name());
+        }
+        Location {
+            file: self.file.clone(),
+            line,
+            column,
+            path,
+        }
     }
 
     fn line_of(&self, offset: u64) -> u64 {
@@ -333,7 +370,7 @@ impl<R: BufRead> CmfReader<R> {
         problem: Problem,
     ) -> ReadError {
         ReadError::Invalid {
-            location: self.location(offset),
+            location: Box::new(self.location(offset)),
             specimen: specimen.map(str::to_string),
             locus: locus.map(str::to_string),
             what,
@@ -342,7 +379,10 @@ impl<R: BufRead> CmfReader<R> {
     }
 
     fn malformed(&self, offset: u64, reason: String) -> ReadError {
-        ReadError::Malformed { location: self.location(offset), reason }
+        ReadError::Malformed {
+            location: Box::new(self.location(offset)),
+            reason,
+        }
     }
 
     fn xml_error(&self, offset: u64, e: quick_xml::Error) -> ReadError {
@@ -359,7 +399,10 @@ impl<R: BufRead> CmfReader<R> {
 
     /// Reads one raw event with its start offset; `None` for comments, processing instructions
     /// and the XML declaration.
-    fn raw_once<'b>(&mut self, buf: &'b mut Vec<u8>) -> Result<Option<(Event<'b>, u64)>, ReadError> {
+    fn raw_once<'b>(
+        &mut self,
+        buf: &'b mut Vec<u8>,
+    ) -> Result<Option<(Event<'b>, u64)>, ReadError> {
         let before = self.xml.get_ref().consumed;
         buf.clear();
         let ev = match self.xml.read_event_into(buf) {
@@ -400,6 +443,7 @@ impl<R: BufRead> CmfReader<R> {
 
     /// The next element start or end, stray text or the end of input; white space skipped.
     fn next_ev(&mut self) -> Result<Ev, ReadError> {
+        self.leaf = None;
         if let Some(ev) = self.peeked.take() {
             return Ok(ev);
         }
@@ -411,20 +455,33 @@ impl<R: BufRead> CmfReader<R> {
 
     fn next_ev_in(&mut self, buf: &mut Vec<u8>) -> Result<Ev, ReadError> {
         loop {
-            let Some((ev, offset)) = self.raw_once(buf)? else { continue };
+            let Some((ev, offset)) = self.raw_once(buf)? else {
+                continue;
+            };
             let out = match ev {
                 Event::Start(ref e) => {
                     let tag = self.start_tag(e, offset)?;
                     self.depth += 1;
-                    Ev::Start { tag, empty: false, offset }
+                    Ev::Start {
+                        tag,
+                        empty: false,
+                        offset,
+                    }
                 }
                 Event::Empty(ref e) => {
                     let tag = self.start_tag(e, offset)?;
-                    Ev::Start { tag, empty: true, offset }
+                    Ev::Start {
+                        tag,
+                        empty: true,
+                        offset,
+                    }
                 }
                 Event::End(ref e) => {
                     self.depth = self.depth.saturating_sub(1);
-                    Ev::End { tag: Tag::from_local(e.local_name().as_ref()), offset }
+                    Ev::End {
+                        tag: Tag::from_local(e.local_name().as_ref()),
+                        offset,
+                    }
                 }
                 Event::Text(ref t) => {
                     if t.iter().all(u8::is_ascii_whitespace) {
@@ -466,7 +523,11 @@ impl<R: BufRead> CmfReader<R> {
                 Ok(v) => v.into_owned(),
                 Err(err) => return Err(self.malformed(at, err.to_string())),
             };
-            self.attrs.push(Attr { name: key.to_vec(), value, offset: at });
+            self.attrs.push(Attr {
+                name: key.to_vec(),
+                value,
+                offset: at,
+            });
         }
         Ok(tag)
     }
@@ -487,7 +548,9 @@ impl<R: BufRead> CmfReader<R> {
     fn read_text_in(&mut self, buf: &mut Vec<u8>) -> Result<u64, ReadError> {
         let mut first: Option<u64> = None;
         loop {
-            let Some((ev, offset)) = self.raw_once(buf)? else { continue };
+            let Some((ev, offset)) = self.raw_once(buf)? else {
+                continue;
+            };
             match ev {
                 Event::Text(t) => {
                     first.get_or_insert(offset);
@@ -558,7 +621,9 @@ impl<R: BufRead> CmfReader<R> {
                         None,
                         None,
                         format!("element <{name}>"),
-                        Problem::UnexpectedElement { expected: "text only" },
+                        Problem::UnexpectedElement {
+                            expected: "text only",
+                        },
                     ));
                 }
                 Event::Eof => return Err(self.malformed(offset, "unexpected end of file".into())),
@@ -569,9 +634,13 @@ impl<R: BufRead> CmfReader<R> {
 
     fn describe(&self, ev: Ev) -> String {
         match ev {
-            Ev::Start { tag: Tag::Other, .. } => format!("element <{}>", self.other),
+            Ev::Start {
+                tag: Tag::Other, ..
+            } => format!("element <{}>", self.other),
             Ev::Start { tag, .. } => format!("element <{}>", tag.name()),
-            Ev::End { tag: Tag::Other, .. } => "end of the element".to_string(),
+            Ev::End {
+                tag: Tag::Other, ..
+            } => "end of the element".to_string(),
             Ev::End { tag, .. } => format!("end of <{}>", tag.name()),
             Ev::Text { .. } => "text".to_string(),
             Ev::Eof { .. } => "end of file".to_string(),
@@ -588,7 +657,11 @@ impl<R: BufRead> CmfReader<R> {
     ) -> Result<(bool, u64), ReadError> {
         let ev = self.next_ev()?;
         match ev {
-            Ev::Start { tag: t, empty, offset } if t == tag => Ok((empty, offset)),
+            Ev::Start {
+                tag: t,
+                empty,
+                offset,
+            } if t == tag => Ok((empty, offset)),
             Ev::Eof { offset } => Err(self.malformed(offset, "unexpected end of file".into())),
             other => {
                 let what = self.describe(other);
@@ -613,27 +686,38 @@ impl<R: BufRead> CmfReader<R> {
         let (empty, offset) = self.expect_start(tag, expected, specimen, locus)?;
         self.path.push((tag, 0));
         self.reject_attributes(specimen, locus)?;
-        let at = self.read_text(empty, offset).map_err(|e| self.with_context(e, specimen, locus));
+        let at = self
+            .read_text(empty, offset)
+            .map_err(|e| self.with_context(e, specimen, locus));
         self.path.pop();
+        self.leaf = Some(tag);
         at
     }
 
     fn with_context(&self, e: ReadError, sp: Option<&str>, lo: Option<&str>) -> ReadError {
         match e {
-            ReadError::Invalid { location, specimen, locus, what, problem } => {
-                ReadError::Invalid {
-                    location,
-                    specimen: specimen.or(sp.map(str::to_string)),
-                    locus: locus.or(lo.map(str::to_string)),
-                    what,
-                    problem,
-                }
-            }
+            ReadError::Invalid {
+                location,
+                specimen,
+                locus,
+                what,
+                problem,
+            } => ReadError::Invalid {
+                location,
+                specimen: specimen.or(sp.map(str::to_string)),
+                locus: locus.or(lo.map(str::to_string)),
+                what,
+                problem,
+            },
             other => other,
         }
     }
 
-    fn reject_attributes(&self, specimen: Option<&str>, locus: Option<&str>) -> Result<(), ReadError> {
+    fn reject_attributes(
+        &self,
+        specimen: Option<&str>,
+        locus: Option<&str>,
+    ) -> Result<(), ReadError> {
         match self.attrs.iter().find(|a| !is_namespace_attr(&a.name)) {
             None => Ok(()),
             Some(a) => Err(self.invalid(
@@ -678,7 +762,11 @@ impl<R: BufRead> CmfReader<R> {
 
     fn read_header(&mut self) -> Result<(), ReadError> {
         let (empty, offset) = match self.next_ev()? {
-            Ev::Start { tag: Tag::Root, empty, offset } => (empty, offset),
+            Ev::Start {
+                tag: Tag::Root,
+                empty,
+                offset,
+            } => (empty, offset),
             Ev::Eof { offset } => {
                 return Err(self.malformed(offset, "empty file, expected <CODISImportFile>".into()));
             }
@@ -689,15 +777,26 @@ impl<R: BufRead> CmfReader<R> {
                     None,
                     None,
                     what,
-                    Problem::UnexpectedElement { expected: "<CODISImportFile>" },
+                    Problem::UnexpectedElement {
+                        expected: "<CODISImportFile>",
+                    },
                 ));
             }
         };
         self.path.push((Tag::Root, 0));
         // the root's own prefix must be bound to the CMF namespace
-        let root_ok = self.attrs.iter().any(|a| is_namespace_attr(&a.name) && a.value == NAMESPACE);
+        let root_ok = self
+            .attrs
+            .iter()
+            .any(|a| is_namespace_attr(&a.name) && a.value == NAMESPACE);
         if !root_ok {
-            return Err(self.invalid(offset, None, None, "<CODISImportFile>".into(), Problem::Namespace));
+            return Err(self.invalid(
+                offset,
+                None,
+                None,
+                "<CODISImportFile>".into(),
+                Problem::Namespace,
+            ));
         }
         if let Some(a) = self
             .attrs
@@ -737,15 +836,28 @@ impl<R: BufRead> CmfReader<R> {
                 Problem::Fixed { expected: "Import" },
             ));
         }
-        let destination_ori = self.header_text(Tag::DestinationOri, "<DESTINATIONORI>", 1, release::MAX_LAB)?;
+        let destination_ori =
+            self.header_text(Tag::DestinationOri, "<DESTINATIONORI>", 1, release::MAX_LAB)?;
         let source_lab = self.header_text(Tag::SourceLab, "<SOURCELAB>", 1, release::MAX_LAB)?;
-        let submit_by = self.header_text(Tag::SubmitByUserId, "<SUBMITBYUSERID>", 1, release::MAX_USER)?;
+        let submit_by = self.header_text(
+            Tag::SubmitByUserId,
+            "<SUBMITBYUSERID>",
+            1,
+            release::MAX_USER,
+        )?;
         let at = self.text_element(Tag::SubmitDateTime, "<SUBMITDATETIME>", None, None)?;
         let submit_datetime = self.datetime("SUBMITDATETIME", at, None, None)?;
         let mut batch_id = None;
         let mut kit = None;
-        if matches!(self.peek_ev()?, Ev::Start { tag: Tag::BatchId, .. }) {
-            batch_id = Some(self.header_text(Tag::BatchId, "<BATCHID>", 0, release::MAX_BATCH_ID)?);
+        if matches!(
+            self.peek_ev()?,
+            Ev::Start {
+                tag: Tag::BatchId,
+                ..
+            }
+        ) {
+            batch_id =
+                Some(self.header_text(Tag::BatchId, "<BATCHID>", 0, release::MAX_BATCH_ID)?);
         }
         if matches!(self.peek_ev()?, Ev::Start { tag: Tag::Kit, .. }) {
             let at = self.text_element(Tag::Kit, "<KIT>", None, None)?;
@@ -763,10 +875,19 @@ impl<R: BufRead> CmfReader<R> {
             kit,
         };
         match self.peek_ev()? {
-            Ev::Start { tag: Tag::Specimen, .. } => Ok(()),
-            Ev::End { tag: Tag::Root, offset } => {
-                Err(self.invalid(offset, None, None, "<CODISImportFile>".into(), Problem::NoSpecimen))
-            }
+            Ev::Start {
+                tag: Tag::Specimen, ..
+            } => Ok(()),
+            Ev::End {
+                tag: Tag::Root,
+                offset,
+            } => Err(self.invalid(
+                offset,
+                None,
+                None,
+                "<CODISImportFile>".into(),
+                Problem::NoSpecimen,
+            )),
             other => {
                 self.peeked = None;
                 let what = self.describe(other);
@@ -777,12 +898,24 @@ impl<R: BufRead> CmfReader<R> {
                 } else {
                     "<BATCHID>, <KIT> or <SPECIMEN>"
                 };
-                Err(self.invalid(other.offset(), None, None, what, Problem::UnexpectedElement { expected }))
+                Err(self.invalid(
+                    other.offset(),
+                    None,
+                    None,
+                    what,
+                    Problem::UnexpectedElement { expected },
+                ))
             }
         }
     }
 
-    fn header_text(&mut self, tag: Tag, expected: &'static str, min: usize, max: usize) -> Result<String, ReadError> {
+    fn header_text(
+        &mut self,
+        tag: Tag,
+        expected: &'static str,
+        min: usize,
+        max: usize,
+    ) -> Result<String, ReadError> {
         let at = self.text_element(tag, expected, None, None)?;
         let value = std::mem::take(&mut self.text);
         self.check_len(&value, min, max, tag.name(), at, None, None)?;
@@ -797,7 +930,13 @@ impl<R: BufRead> CmfReader<R> {
         locus: Option<&str>,
     ) -> Result<CmfDateTime, ReadError> {
         self.text.parse::<CmfDateTime>().map_err(|e| {
-            self.invalid(at, specimen, locus, format!("{what} '{}'", self.text), Problem::BadDateTime(e.reason))
+            self.invalid(
+                at,
+                specimen,
+                locus,
+                format!("{what} '{}'", self.text),
+                Problem::BadDateTime(e.reason),
+            )
         })
     }
 
@@ -816,7 +955,9 @@ impl<R: BufRead> CmfReader<R> {
                 specimen,
                 locus,
                 format!("{what} '{value}'"),
-                Problem::KitNotInRelease { release: self.opts.release },
+                Problem::KitNotInRelease {
+                    release: self.opts.release,
+                },
             ));
         }
         Ok(())
@@ -838,7 +979,11 @@ impl<R: BufRead> CmfReader<R> {
             }
         };
         match ev {
-            Ev::Start { tag: Tag::Specimen, empty, offset } => {
+            Ev::Start {
+                tag: Tag::Specimen,
+                empty,
+                offset,
+            } => {
                 self.specimen_no += 1;
                 self.path.truncate(1);
                 self.path.push((Tag::Specimen, self.specimen_no));
@@ -850,7 +995,9 @@ impl<R: BufRead> CmfReader<R> {
                         self.path.truncate(1);
                         return Some(Err(e));
                     }
-                    if let Some(Err(ReadError::Malformed { .. } | ReadError::Io { .. })) = Some(&result) {
+                    if let Some(Err(ReadError::Malformed { .. } | ReadError::Io { .. })) =
+                        Some(&result)
+                    {
                         self.done = true;
                     }
                 }
@@ -870,7 +1017,9 @@ impl<R: BufRead> CmfReader<R> {
                             None,
                             None,
                             what,
-                            Problem::UnexpectedElement { expected: "nothing after </CODISImportFile>" },
+                            Problem::UnexpectedElement {
+                                expected: "nothing after </CODISImportFile>",
+                            },
                         )))
                     }
                     Err(e) => Some(Err(e)),
@@ -878,7 +1027,10 @@ impl<R: BufRead> CmfReader<R> {
             }
             Ev::Eof { offset } => {
                 self.done = true;
-                Some(Err(self.malformed(offset, "unexpected end of file, </CODISImportFile> missing".into())))
+                Some(Err(self.malformed(
+                    offset,
+                    "unexpected end of file, </CODISImportFile> missing".into(),
+                )))
             }
             other => {
                 self.done = true;
@@ -886,7 +1038,9 @@ impl<R: BufRead> CmfReader<R> {
                 let problem = if matches!(other, Ev::Text { .. }) {
                     Problem::UnexpectedText
                 } else {
-                    Problem::UnexpectedElement { expected: "<SPECIMEN> or </CODISImportFile>" }
+                    Problem::UnexpectedElement {
+                        expected: "<SPECIMEN> or </CODISImportFile>",
+                    }
                 };
                 Some(Err(self.invalid(other.offset(), None, None, what, problem)))
             }
@@ -924,7 +1078,13 @@ impl<R: BufRead> CmfReader<R> {
                 b"CASEID" => {
                     let n = chars(&a.value);
                     if n > release::MAX_CASE_ID {
-                        Some(("CASEID", Problem::TooLong { max: release::MAX_CASE_ID, found: n }))
+                        Some((
+                            "CASEID",
+                            Problem::TooLong {
+                                max: release::MAX_CASE_ID,
+                                found: n,
+                            },
+                        ))
                     } else {
                         case_id = Some(a.value.clone());
                         None
@@ -957,9 +1117,23 @@ impl<R: BufRead> CmfReader<R> {
 
         let at = self.text_element(Tag::SpecimenId, "<SPECIMENID>", None, None)?;
         let id_text = std::mem::take(&mut self.text);
-        self.check_len(&id_text, 1, release::MAX_SPECIMEN_ID, "SPECIMENID", at, None, None)?;
+        self.check_len(
+            &id_text,
+            1,
+            release::MAX_SPECIMEN_ID,
+            "SPECIMENID",
+            at,
+            None,
+            None,
+        )?;
         let id = ProfileId::new(&id_text).map_err(|e| {
-            self.invalid(at, None, None, format!("SPECIMENID '{id_text}'"), Problem::BadSpecimenId(e.reason))
+            self.invalid(
+                at,
+                None,
+                None,
+                format!("SPECIMENID '{id_text}'"),
+                Problem::BadSpecimenId(e.reason),
+            )
         })?;
         let sp = Some(id_text.as_str());
         if let Some((offset, what, problem)) = attr_error {
@@ -981,20 +1155,40 @@ impl<R: BufRead> CmfReader<R> {
         let at = self.text_element(Tag::SpecimenCategory, "<SPECIMENCATEGORY>", sp, None)?;
         let category = self.category(at, sp)?;
         let mut comment = None;
-        if matches!(self.peek_ev()?, Ev::Start { tag: Tag::SpecimenComment, .. }) {
+        if matches!(
+            self.peek_ev()?,
+            Ev::Start {
+                tag: Tag::SpecimenComment,
+                ..
+            }
+        ) {
             let at = self.text_element(Tag::SpecimenComment, "<SPECIMENCOMMENT>", sp, None)?;
             let value = std::mem::take(&mut self.text);
-            self.check_len(&value, 0, release::MAX_COMMENT, "SPECIMENCOMMENT", at, sp, None)?;
+            self.check_len(
+                &value,
+                0,
+                release::MAX_COMMENT,
+                "SPECIMENCOMMENT",
+                at,
+                sp,
+                None,
+            )?;
             comment = Some(value);
         }
 
-        let mut profile = Profile::new(id).with_category(category).with_partial(partial);
+        let mut profile = Profile::new(id)
+            .with_category(category)
+            .with_partial(partial);
         let mut loci: Vec<(Locus, LocusInfo)> = Vec::new();
         let mut lines: Vec<u64> = Vec::new();
         self.locus_no = 0;
         loop {
             match self.next_ev()? {
-                Ev::Start { tag: Tag::Locus, empty, offset } => {
+                Ev::Start {
+                    tag: Tag::Locus,
+                    empty,
+                    offset,
+                } => {
                     self.locus_no += 1;
                     if self.locus_no as usize > self.opts.release.max_loci() {
                         return Err(self.invalid(
@@ -1017,7 +1211,9 @@ impl<R: BufRead> CmfReader<R> {
                             sp,
                             Some(&spelling),
                             format!("locus {locus}"),
-                            Problem::DuplicateLocus { first_line: lines[k] },
+                            Problem::DuplicateLocus {
+                                first_line: lines[k],
+                            },
                         ));
                     }
                     lines.push(self.line_of(offset));
@@ -1025,9 +1221,18 @@ impl<R: BufRead> CmfReader<R> {
                     profile.set_spelling(locus, &spelling);
                     loci.push((locus, info));
                 }
-                Ev::End { tag: Tag::Specimen, offset } => {
+                Ev::End {
+                    tag: Tag::Specimen,
+                    offset,
+                } => {
                     if loci.is_empty() {
-                        return Err(self.invalid(offset, sp, None, "<SPECIMEN>".into(), Problem::NoLocus));
+                        return Err(self.invalid(
+                            offset,
+                            sp,
+                            None,
+                            "<SPECIMEN>".into(),
+                            Problem::NoLocus,
+                        ));
                     }
                     break;
                 }
@@ -1050,7 +1255,13 @@ impl<R: BufRead> CmfReader<R> {
                 }
             }
         }
-        Ok(CmfSpecimen { profile, source_id, case_id, comment, loci })
+        Ok(CmfSpecimen {
+            profile,
+            source_id,
+            case_id,
+            comment,
+            loci,
+        })
     }
 
     fn category(&self, at: u64, sp: Option<&str>) -> Result<SpecimenCategory, ReadError> {
@@ -1105,7 +1316,14 @@ impl<R: BufRead> CmfReader<R> {
                 b"BATCHID" => {
                     let n = chars(&a.value);
                     if n > release::MAX_BATCH_ID {
-                        attr_error = Some((a.offset, format!("BATCHID '{}'", a.value), Problem::TooLong { max: release::MAX_BATCH_ID, found: n }));
+                        attr_error = Some((
+                            a.offset,
+                            format!("BATCHID '{}'", a.value),
+                            Problem::TooLong {
+                                max: release::MAX_BATCH_ID,
+                                found: n,
+                            },
+                        ));
                     } else {
                         info.batch_id = Some(a.value.clone());
                     }
@@ -1124,7 +1342,10 @@ impl<R: BufRead> CmfReader<R> {
                 break;
             }
         }
-        let kit_at = attrs.iter().find(|a| a.name == b"KIT").map_or(start, |a| a.offset);
+        let kit_at = attrs
+            .iter()
+            .find(|a| a.name == b"KIT")
+            .map_or(start, |a| a.offset);
         self.attrs = attrs;
         if empty {
             return Err(self.invalid(start, sp, None, "<LOCUS/>".into(), Problem::NoAllele));
@@ -1134,7 +1355,12 @@ impl<R: BufRead> CmfReader<R> {
         self.check_len(&name, 1, release::MAX_LOCUS_NAME, "LOCUSNAME", at, sp, None)?;
         let spelling = name.trim().to_string();
         let lo = Some(spelling.as_str());
-        let locus = Locus::parse_with(&name, self.opts.allow_custom_loci).map_err(|e| {
+        let cached = self.loci_seen.get(name.as_str()).copied();
+        let locus = match cached {
+            Some(l) => Ok(l),
+            None => Locus::parse_with(&name, self.opts.allow_custom_loci),
+        };
+        let locus = locus.map_err(|e| {
             let reason = match &e {
                 LocusError::Unknown { closest, .. } if !closest.is_empty() => {
                     format!("unknown locus; did you mean {}?", closest.join(", "))
@@ -1143,8 +1369,17 @@ impl<R: BufRead> CmfReader<R> {
                 LocusError::Invalid { reason, .. } => (*reason).to_string(),
                 _ => e.to_string(),
             };
-            self.invalid(at, sp, None, format!("LOCUSNAME '{name}'"), Problem::BadLocus(reason))
+            self.invalid(
+                at,
+                sp,
+                None,
+                format!("LOCUSNAME '{name}'"),
+                Problem::BadLocus(reason),
+            )
         })?;
+        if cached.is_none() && self.loci_seen.len() < 256 {
+            self.loci_seen.insert(name.clone(), locus);
+        }
         if let Some((offset, what, problem)) = attr_error {
             return Err(self.invalid(offset, sp, lo, what, problem));
         }
@@ -1165,7 +1400,11 @@ impl<R: BufRead> CmfReader<R> {
         self.allele_no = 0;
         loop {
             match self.next_ev()? {
-                Ev::Start { tag: Tag::Allele, empty, offset } => {
+                Ev::Start {
+                    tag: Tag::Allele,
+                    empty,
+                    offset,
+                } => {
                     self.allele_no += 1;
                     self.path.push((Tag::Allele, self.allele_no));
                     if n == MAX_ALLELES {
@@ -1211,7 +1450,9 @@ impl<R: BufRead> CmfReader<R> {
                             sp,
                             lo,
                             "<ALLELE/>".into(),
-                            Problem::UnexpectedElement { expected: "<ALLELEVALUE>" },
+                            Problem::UnexpectedElement {
+                                expected: "<ALLELEVALUE>",
+                            },
                         ));
                     }
                     let at = self.text_element(Tag::AlleleValue, "<ALLELEVALUE>", sp, lo)?;
@@ -1227,12 +1468,20 @@ impl<R: BufRead> CmfReader<R> {
                             sp,
                             lo,
                             what(),
-                            Problem::TooLong { max: release::MAX_ALLELE_VALUE, found: len },
+                            Problem::TooLong {
+                                max: release::MAX_ALLELE_VALUE,
+                                found: len,
+                            },
                         ));
                     }
-                    let parsed = if amel { Allele::parse_amelogenin(value) } else { Allele::parse(value) };
-                    let allele = parsed
-                        .map_err(|e| self.invalid(at, sp, lo, what(), Problem::BadAllele(e.reason)))?;
+                    let parsed = match fast_repeat(value.as_bytes()) {
+                        Some(a) if !amel => Ok(a),
+                        _ if amel => Allele::parse_amelogenin(value),
+                        _ => Allele::parse(value),
+                    };
+                    let allele = parsed.map_err(|e| {
+                        self.invalid(at, sp, lo, what(), Problem::BadAllele(e.reason))
+                    })?;
                     if n > 0 {
                         let previous = alleles[n - 1];
                         if allele == previous {
@@ -1244,7 +1493,9 @@ impl<R: BufRead> CmfReader<R> {
                                 sp,
                                 lo,
                                 what(),
-                                Problem::NotLadderOrder { previous: previous.to_string() },
+                                Problem::NotLadderOrder {
+                                    previous: previous.to_string(),
+                                },
                             ));
                         }
                     }
@@ -1255,7 +1506,9 @@ impl<R: BufRead> CmfReader<R> {
                                 sp,
                                 lo,
                                 what(),
-                                Problem::TwoRequired { first: first.to_string() },
+                                Problem::TwoRequired {
+                                    first: first.to_string(),
+                                },
                             ));
                         }
                         required = Some(allele);
@@ -1263,7 +1516,9 @@ impl<R: BufRead> CmfReader<R> {
                     alleles[n] = allele;
                     n += 1;
                     match self.next_ev()? {
-                        Ev::End { tag: Tag::Allele, .. } => {}
+                        Ev::End {
+                            tag: Tag::Allele, ..
+                        } => {}
                         other => {
                             let what = self.describe(other);
                             return Err(self.invalid(
@@ -1271,22 +1526,39 @@ impl<R: BufRead> CmfReader<R> {
                                 sp,
                                 lo,
                                 what,
-                                Problem::UnexpectedElement { expected: "</ALLELE>" },
+                                Problem::UnexpectedElement {
+                                    expected: "</ALLELE>",
+                                },
                             ));
                         }
                     }
                     self.path.pop();
                 }
-                Ev::End { tag: Tag::Locus, offset } => {
+                Ev::End {
+                    tag: Tag::Locus,
+                    offset,
+                } => {
                     if n == 0 {
-                        return Err(self.invalid(offset, sp, lo, "<LOCUS>".into(), Problem::NoAllele));
+                        return Err(self.invalid(
+                            offset,
+                            sp,
+                            lo,
+                            "<LOCUS>".into(),
+                            Problem::NoAllele,
+                        ));
                     }
                     break;
                 }
-                Ev::Eof { offset } => return Err(self.malformed(offset, "unexpected end of file".into())),
+                Ev::Eof { offset } => {
+                    return Err(self.malformed(offset, "unexpected end of file".into()));
+                }
                 other => {
                     let what = self.describe(other);
-                    let expected = if n == 0 { "<ALLELE>" } else { "<ALLELE> or </LOCUS>" };
+                    let expected = if n == 0 {
+                        "<ALLELE>"
+                    } else {
+                        "<ALLELE> or </LOCUS>"
+                    };
                     let problem = if matches!(other, Ev::Text { .. }) {
                         Problem::UnexpectedText
                     } else {
@@ -1299,7 +1571,13 @@ impl<R: BufRead> CmfReader<R> {
         let genotype = match Genotype::new(&alleles[..n]) {
             Ok(g) => g,
             Err(_) => {
-                return Err(self.invalid(start, sp, lo, "<LOCUS>".into(), Problem::TooManyAlleles { max: MAX_ALLELES }));
+                return Err(self.invalid(
+                    start,
+                    sp,
+                    lo,
+                    "<LOCUS>".into(),
+                    Problem::TooManyAlleles { max: MAX_ALLELES },
+                ));
             }
         };
         let genotype = match required {
@@ -1315,6 +1593,25 @@ impl<R: BufRead> Iterator for CmfReader<R> {
     fn next(&mut self) -> Option<Self::Item> {
         self.next_specimen()
     }
+}
+
+/// The common allele shapes `13` and `9.3`, parsed without allocating; `None` sends the value
+/// through [`Allele::parse`], which also gives the error messages.
+fn fast_repeat(s: &[u8]) -> Option<Allele> {
+    let (int, extra) = match s {
+        [int @ .., b'.', d @ b'0'..=b'9'] => (int, d - b'0'),
+        _ => (s, 0),
+    };
+    if int.is_empty() || int.len() > 3 || !int.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let repeats = int
+        .iter()
+        .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
+    if repeats == 0 && extra == 0 {
+        return None;
+    }
+    Allele::repeat(repeats, extra).ok()
 }
 
 /// `xmlns`, `xmlns:*`, `xsi:*` and `xml:*` attributes, which any element may carry.
@@ -1338,7 +1635,11 @@ fn parse_bool(s: &str) -> Option<bool> {
 fn is_version(s: &str) -> bool {
     let (int, frac) = s.split_once('.').unwrap_or((s, ""));
     let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-    !int.is_empty() && digits(int) && digits(frac) && frac.len() <= 1 && int.trim_start_matches('0').len() + frac.len() <= 2
+    !int.is_empty()
+        && digits(int)
+        && digits(frac)
+        && frac.len() <= 1
+        && int.trim_start_matches('0').len() + frac.len() <= 2
 }
 
 /// Everything a CMF file holds, read at once.
@@ -1372,7 +1673,11 @@ pub fn read_all<R: BufRead>(
             Err(e) => return Err(e),
         }
     }
-    Ok(CmfFile { header: r.header, specimens, rejected })
+    Ok(CmfFile {
+        header: r.header,
+        specimens,
+        rejected,
+    })
 }
 
 /// Reads a whole CMF file from a path (see [`read_all`]).
@@ -1381,5 +1686,34 @@ pub fn read_path(path: &Path, opts: ReadOptions, lenient: bool) -> Result<CmfFil
     match File::open(path) {
         Ok(f) => read_all(BufReader::with_capacity(1 << 16, f), &name, opts, lenient),
         Err(source) => Err(ReadError::Io { file: name, source }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_fast_repeat_with_parse_equivalence() {
+        for s in [
+            "13", "9.3", "13.0", "0", "0.0", "0.3", "013", "999", "999.9", "1000", "9.", ".3",
+            "9.33", "1x", "9..3",
+        ] {
+            if let Some(a) = fast_repeat(s.as_bytes()) {
+                assert_eq!(Allele::parse(s), Ok(a), "{s}");
+            }
+        }
+        assert_eq!(fast_repeat(b"9.3"), Some(Allele::Repeat(93)));
+        assert_eq!(fast_repeat(b"0"), None);
+    }
+
+    #[test]
+    fn test_is_version() {
+        for ok in ["3.2", "3", "10", "9.9", "03.2"] {
+            assert!(is_version(ok), "{ok}");
+        }
+        for bad in ["3.25", "100", "", ".2", "a.b", "3,2"] {
+            assert!(!is_version(bad), "{bad}");
+        }
     }
 }

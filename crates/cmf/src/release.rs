@@ -46,42 +46,173 @@ pub const MAX_COMMENT: usize = 255;
 pub const MAX_LOCUS_NAME: usize = 10;
 
 const LOCI_3_2: &[&str] = &[
-    "AMEL", "Amelogenin", "CSF1PO", "D13S317", "D16S539", "D18S51", "D19S433", "D21S11", "D2S1338",
-    "D3S1358", "D5S818", "D7S820", "D8S1179", "FGA", "Penta D", "Penta E", "TH01", "THO1", "TP0X",
-    "TPOX", "vWA",
+    "AMEL",
+    "Amelogenin",
+    "CSF1PO",
+    "D13S317",
+    "D16S539",
+    "D18S51",
+    "D19S433",
+    "D21S11",
+    "D2S1338",
+    "D3S1358",
+    "D5S818",
+    "D7S820",
+    "D8S1179",
+    "FGA",
+    "Penta D",
+    "Penta E",
+    "TH01",
+    "THO1",
+    "TP0X",
+    "TPOX",
+    "vWA",
 ];
 const LOCI_LATER: &[&str] = &[
-    "AMEL", "Amelogenin", "CSF1PO", "D10S1248", "D12S391", "D13S317", "D16S539", "D18S51",
-    "D19S433", "D1S1656", "D21S11", "D22S1045", "D2S1338", "D2S441", "D3S1358", "D5S818",
-    "D7S820", "D8S1179", "FGA", "Penta D", "Penta E", "SE33", "TH01", "THO1", "TP0X", "TPOX", "vWA",
-    "DYF387S1", "DYS19", "DYS385", "DYS389 I", "DYS389 II", "DYS390", "DYS391", "DYS392", "DYS393",
-    "DYS437", "DYS438", "DYS439", "DYS448", "DYS449", "DYS456", "DYS458", "DYS460", "DYS481",
-    "DYS518", "DYS533", "DYS549", "DYS570", "DYS576", "DYS627", "DYS635", "DYS643", "YGATAH4",
+    "AMEL",
+    "Amelogenin",
+    "CSF1PO",
+    "D10S1248",
+    "D12S391",
+    "D13S317",
+    "D16S539",
+    "D18S51",
+    "D19S433",
+    "D1S1656",
+    "D21S11",
+    "D22S1045",
+    "D2S1338",
+    "D2S441",
+    "D3S1358",
+    "D5S818",
+    "D7S820",
+    "D8S1179",
+    "FGA",
+    "Penta D",
+    "Penta E",
+    "SE33",
+    "TH01",
+    "THO1",
+    "TP0X",
+    "TPOX",
+    "vWA",
+    "DYF387S1",
+    "DYS19",
+    "DYS385",
+    "DYS389 I",
+    "DYS389 II",
+    "DYS390",
+    "DYS391",
+    "DYS392",
+    "DYS393",
+    "DYS437",
+    "DYS438",
+    "DYS439",
+    "DYS448",
+    "DYS449",
+    "DYS456",
+    "DYS458",
+    "DYS460",
+    "DYS481",
+    "DYS518",
+    "DYS533",
+    "DYS549",
+    "DYS570",
+    "DYS576",
+    "DYS627",
+    "DYS635",
+    "DYS643",
+    "YGATAH4",
     "Yindel",
 ];
 const KITS_3_2: &[&str] = &[
-    "COfiler", "Identifiler", "Profiler Plus", "PowerPlex 1.1", "PowerPlex 1.2", "PowerPlex 2.1",
-    "PowerPlex 16", "Monoplex D5S818", "Monoplex D7S820", "Monoplex D13S317", "Monoplex D16S539",
-    "Monoplex TH01", "Monoplex TPOX", "Monoplex CSF1PO", "Monoplex vWA", "SGM Plus",
+    "COfiler",
+    "Identifiler",
+    "Profiler Plus",
+    "PowerPlex 1.1",
+    "PowerPlex 1.2",
+    "PowerPlex 2.1",
+    "PowerPlex 16",
+    "Monoplex D5S818",
+    "Monoplex D7S820",
+    "Monoplex D13S317",
+    "Monoplex D16S539",
+    "Monoplex TH01",
+    "Monoplex TPOX",
+    "Monoplex CSF1PO",
+    "Monoplex vWA",
+    "SGM Plus",
 ];
 const KITS_LATER: &[&str] = &[
-    "AmpFLSTR NGM", "AmpFLSTR NGM SElect", "AmpFlSTR Yfiler Plus", "COfiler", "GlobalFiler",
-    "GlobalFiler Express", "Identifiler", "Identifiler Direct", "Identifiler Plus",
-    "Investigator 24plex GO! Kit", "Investigator 24plex QS Kit", "MiniFiler", "Monoplex CSF1PO",
-    "Monoplex D13S317", "Monoplex D16S539", "Monoplex D5S818", "Monoplex D7S820", "Monoplex TH01",
-    "Monoplex TPOX", "Monoplex vWA", "PowerPlex 1.1", "PowerPlex 1.2", "PowerPlex 16",
-    "PowerPlex 16 HS", "PowerPlex 2.1", "PowerPlex ESI 16", "PowerPlex ESI 17 Pro",
-    "PowerPlex ESX 16", "PowerPlex ESX 17", "PowerPlex Fusion", "PowerPlex Fusion 6C",
-    "Powerplex Y", "Powerplex Y23", "Profiler Plus", "SGM Plus", "Y-PLEX 5", "Y-PLEX 6", "Yfiler",
+    "AmpFLSTR NGM",
+    "AmpFLSTR NGM SElect",
+    "AmpFlSTR Yfiler Plus",
+    "COfiler",
+    "GlobalFiler",
+    "GlobalFiler Express",
+    "Identifiler",
+    "Identifiler Direct",
+    "Identifiler Plus",
+    "Investigator 24plex GO! Kit",
+    "Investigator 24plex QS Kit",
+    "MiniFiler",
+    "Monoplex CSF1PO",
+    "Monoplex D13S317",
+    "Monoplex D16S539",
+    "Monoplex D5S818",
+    "Monoplex D7S820",
+    "Monoplex TH01",
+    "Monoplex TPOX",
+    "Monoplex vWA",
+    "PowerPlex 1.1",
+    "PowerPlex 1.2",
+    "PowerPlex 16",
+    "PowerPlex 16 HS",
+    "PowerPlex 2.1",
+    "PowerPlex ESI 16",
+    "PowerPlex ESI 17 Pro",
+    "PowerPlex ESX 16",
+    "PowerPlex ESX 17",
+    "PowerPlex Fusion",
+    "PowerPlex Fusion 6C",
+    "Powerplex Y",
+    "Powerplex Y23",
+    "Profiler Plus",
+    "SGM Plus",
+    "Y-PLEX 5",
+    "Y-PLEX 6",
+    "Yfiler",
 ];
 /// `cmf-3.2.xsd` also lists "Deduced Victim Known", which tandem-core has no category for.
 const CATEGORIES_3_2: &[&str] = &[
-    "Convicted Offender", "Forensic, Unknown", "Population", "Suspect, Known",
-    "Unidentified Person", "Victim, Known", "Elimination, Known", "Biological Mother",
-    "Biological Father", "Biological Sibling", "Alleged Mother", "Alleged Father",
-    "Biological Child", "Proficiency", "Other", "Missing Person", "Forensic Mixture",
-    "Maternal Relative", "Paternal Relative", "Arrestee", "Deceased", "Deduced Suspect", "Staff",
-    "Juvenile", "CO Duplicate", "Volunteer", "Spouse", "Legal",
+    "Convicted Offender",
+    "Forensic, Unknown",
+    "Population",
+    "Suspect, Known",
+    "Unidentified Person",
+    "Victim, Known",
+    "Elimination, Known",
+    "Biological Mother",
+    "Biological Father",
+    "Biological Sibling",
+    "Alleged Mother",
+    "Alleged Father",
+    "Biological Child",
+    "Proficiency",
+    "Other",
+    "Missing Person",
+    "Forensic Mixture",
+    "Maternal Relative",
+    "Paternal Relative",
+    "Arrestee",
+    "Deceased",
+    "Deduced Suspect",
+    "Staff",
+    "Juvenile",
+    "CO Duplicate",
+    "Volunteer",
+    "Spouse",
+    "Legal",
 ];
 
 impl Release {
@@ -151,7 +282,10 @@ impl Release {
         if let Some(&n) = names.iter().find(|&&n| n == locus.name()) {
             return Some(n);
         }
-        names.iter().copied().find(|n| Locus::lookup(n) == Ok(locus))
+        names
+            .iter()
+            .copied()
+            .find(|n| Locus::lookup(n) == Ok(locus))
     }
 }
 
@@ -208,11 +342,20 @@ mod tests {
         assert_eq!(Release::V3_2.locus_spelling(th01, "th01"), Some("TH01"));
         let d1 = Locus::lookup("D1S1656").unwrap();
         assert_eq!(Release::V3_2.locus_spelling(d1, "D1S1656"), None);
-        assert_eq!(Release::Later.locus_spelling(d1, "D1S1656"), Some("D1S1656"));
+        assert_eq!(
+            Release::Later.locus_spelling(d1, "D1S1656"),
+            Some("D1S1656")
+        );
         let y = Locus::lookup("DYS389I").unwrap();
-        assert_eq!(Release::Later.locus_spelling(y, "DYS389I"), Some("DYS389 I"));
+        assert_eq!(
+            Release::Later.locus_spelling(y, "DYS389I"),
+            Some("DYS389 I")
+        );
         let amel = Locus::lookup("AMEL").unwrap();
-        assert_eq!(Release::V3_2.locus_spelling(amel, "Amelogenin"), Some("Amelogenin"));
+        assert_eq!(
+            Release::V3_2.locus_spelling(amel, "Amelogenin"),
+            Some("Amelogenin")
+        );
         assert_eq!(Release::V3_2.locus_spelling(amel, "Am"), Some("AMEL"));
     }
 }

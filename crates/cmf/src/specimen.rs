@@ -48,8 +48,18 @@ impl CmfDateTime {
         minute: u8,
         second: u8,
     ) -> Result<CmfDateTime, DateTimeError> {
-        let t = CmfDateTime { year, month, day, hour, minute, second };
-        let err = |reason| DateTimeError { value: t.to_string(), reason };
+        let t = CmfDateTime {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+        };
+        let err = |reason| DateTimeError {
+            value: t.to_string(),
+            reason,
+        };
         if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
             return Err(err("not a calendar date"));
         }
@@ -57,17 +67,35 @@ impl CmfDateTime {
             return Err(err("not a time of day"));
         }
         // CODISImportDate: minExclusive 1900-01-01T00:00:00, maxExclusive 2079-06-06T00:00:00
-        let low = CmfDateTime { year: 1900, month: 1, day: 1, hour: 0, minute: 0, second: 0 };
-        let high = CmfDateTime { year: 2079, month: 6, day: 6, hour: 0, minute: 0, second: 0 };
+        let low = CmfDateTime {
+            year: 1900,
+            month: 1,
+            day: 1,
+            hour: 0,
+            minute: 0,
+            second: 0,
+        };
+        let high = CmfDateTime {
+            year: 2079,
+            month: 6,
+            day: 6,
+            hour: 0,
+            minute: 0,
+            second: 0,
+        };
         if t <= low || t >= high {
-            return Err(err("outside the range CMF allows (1900-01-01T00:00:00 to 2079-06-06T00:00:00)"));
+            return Err(err(
+                "outside the range CMF allows (1900-01-01T00:00:00 to 2079-06-06T00:00:00)",
+            ));
         }
         Ok(t)
     }
 
     /// The current time (UTC), to the second.
     pub fn now() -> CmfDateTime {
-        let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         let days = (secs / 86_400) as i64;
         let rem = secs % 86_400;
         // civil-from-days (H. Hinnant, chrono-compatible algorithms)
@@ -88,8 +116,16 @@ impl CmfDateTime {
             minute: (rem % 3600 / 60) as u8,
             second: (rem % 60) as u8,
         };
-        CmfDateTime::new(t.year, t.month, t.day, t.hour, t.minute, t.second)
-            .unwrap_or(CmfDateTime { year: 2000, month: 1, day: 1, hour: 0, minute: 0, second: 0 })
+        CmfDateTime::new(t.year, t.month, t.day, t.hour, t.minute, t.second).unwrap_or(
+            CmfDateTime {
+                year: 2000,
+                month: 1,
+                day: 1,
+                hour: 0,
+                minute: 0,
+                second: 0,
+            },
+        )
     }
 }
 
@@ -108,7 +144,10 @@ impl FromStr for CmfDateTime {
     /// Parses `CCYY-MM-DDThh:mm:ss` (surrounding white space ignored, as XML Schema does).
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         let s = value.trim().as_bytes();
-        let err = |reason| DateTimeError { value: value.to_string(), reason };
+        let err = |reason| DateTimeError {
+            value: value.to_string(),
+            reason,
+        };
         let shape = s.len() == 19
             && s.iter().enumerate().all(|(i, &b)| match i {
                 4 | 7 => b == b'-',
@@ -120,7 +159,9 @@ impl FromStr for CmfDateTime {
             return Err(err("not of the form CCYY-MM-DDThh:mm:ss"));
         }
         let num = |a: usize, b: usize| {
-            s[a..b].iter().fold(0u16, |acc, &d| acc * 10 + u16::from(d - b'0'))
+            s[a..b]
+                .iter()
+                .fold(0u16, |acc, &d| acc * 10 + u16::from(d - b'0'))
         };
         CmfDateTime::new(
             num(0, 4),
@@ -243,7 +284,13 @@ pub struct CmfSpecimen {
 impl CmfSpecimen {
     /// A specimen with no CMF-only fields.
     pub fn new(profile: Profile) -> CmfSpecimen {
-        CmfSpecimen { profile, source_id: None, case_id: None, comment: None, loci: Vec::new() }
+        CmfSpecimen {
+            profile,
+            source_id: None,
+            case_id: None,
+            comment: None,
+            loci: Vec::new(),
+        }
     }
 
     /// The CMF fields of a locus, if any were given.

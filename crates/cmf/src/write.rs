@@ -21,7 +21,9 @@ pub struct WriteOptions {
 
 impl Default for WriteOptions {
     fn default() -> Self {
-        WriteOptions { release: Release::V3_2 }
+        WriteOptions {
+            release: Release::V3_2,
+        }
     }
 }
 
@@ -37,7 +39,12 @@ pub struct CmfWriter<W: Write> {
     count: u64,
 }
 
-fn invalid(specimen: Option<&str>, locus: Option<&str>, what: String, problem: Problem) -> WriteError {
+fn invalid(
+    specimen: Option<&str>,
+    locus: Option<&str>,
+    what: String,
+    problem: Problem,
+) -> WriteError {
     WriteError::Invalid {
         specimen: specimen.map(str::to_string),
         locus: locus.map(str::to_string),
@@ -47,7 +54,11 @@ fn invalid(specimen: Option<&str>, locus: Option<&str>, what: String, problem: P
 }
 
 fn chars(s: &str) -> usize {
-    if s.is_ascii() { s.len() } else { s.chars().count() }
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
 }
 
 /// Checks a string field's length and characters.
@@ -64,10 +75,20 @@ fn check(
         return Err(invalid(specimen, locus, what.to_string(), Problem::Empty));
     }
     if n > max {
-        return Err(invalid(specimen, locus, format!("{what} '{value}'"), Problem::TooLong { max, found: n }));
+        return Err(invalid(
+            specimen,
+            locus,
+            format!("{what} '{value}'"),
+            Problem::TooLong { max, found: n },
+        ));
     }
     if value.chars().any(|c| !is_xml_char(c)) {
-        return Err(invalid(specimen, locus, format!("{what} {value:?}"), Problem::NotXmlChar));
+        return Err(invalid(
+            specimen,
+            locus,
+            format!("{what} {value:?}"),
+            Problem::NotXmlChar,
+        ));
     }
     Ok(())
 }
@@ -136,17 +157,48 @@ pub fn check_header(header: &Header, release: Release) -> Result<(), WriteError>
             && int.len() + frac.len() <= 2
     };
     if !version_ok {
-        return Err(invalid(None, None, format!("HEADERVERSION '{}'", header.version), Problem::BadVersion));
+        return Err(invalid(
+            None,
+            None,
+            format!("HEADERVERSION '{}'", header.version),
+            Problem::BadVersion,
+        ));
     }
-    check(&header.destination_ori, 1, release::MAX_LAB, "DESTINATIONORI", None, None)?;
-    check(&header.source_lab, 1, release::MAX_LAB, "SOURCELAB", None, None)?;
-    check(&header.submit_by, 1, release::MAX_USER, "SUBMITBYUSERID", None, None)?;
+    check(
+        &header.destination_ori,
+        1,
+        release::MAX_LAB,
+        "DESTINATIONORI",
+        None,
+        None,
+    )?;
+    check(
+        &header.source_lab,
+        1,
+        release::MAX_LAB,
+        "SOURCELAB",
+        None,
+        None,
+    )?;
+    check(
+        &header.submit_by,
+        1,
+        release::MAX_USER,
+        "SUBMITBYUSERID",
+        None,
+        None,
+    )?;
     if let Some(b) = &header.batch_id {
         check(b, 0, release::MAX_BATCH_ID, "BATCHID", None, None)?;
     }
     if let Some(k) = &header.kit {
         if !release.allows_kit(k) {
-            return Err(invalid(None, None, format!("KIT '{k}'"), Problem::KitNotInRelease { release }));
+            return Err(invalid(
+                None,
+                None,
+                format!("KIT '{k}'"),
+                Problem::KitNotInRelease { release },
+            ));
         }
     }
     Ok(())
@@ -158,7 +210,9 @@ impl<W: Write> CmfWriter<W> {
     pub fn new(mut out: W, header: &Header, opts: WriteOptions) -> Result<Self, WriteError> {
         check_header(header, opts.release)?;
         let mut s = Vec::with_capacity(1024);
-        s.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CODISImportFile xmlns=\"");
+        s.extend_from_slice(
+            b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CODISImportFile xmlns=\"",
+        );
         s.extend_from_slice(NAMESPACE.as_bytes());
         s.extend_from_slice(b"\">\n");
         element(&mut s, "  ", "HEADERVERSION", &header.version);
@@ -166,7 +220,12 @@ impl<W: Write> CmfWriter<W> {
         element(&mut s, "  ", "DESTINATIONORI", &header.destination_ori);
         element(&mut s, "  ", "SOURCELAB", &header.source_lab);
         element(&mut s, "  ", "SUBMITBYUSERID", &header.submit_by);
-        element(&mut s, "  ", "SUBMITDATETIME", &header.submit_datetime.to_string());
+        element(
+            &mut s,
+            "  ",
+            "SUBMITDATETIME",
+            &header.submit_datetime.to_string(),
+        );
         if let Some(b) = &header.batch_id {
             element(&mut s, "  ", "BATCHID", b);
         }
@@ -204,7 +263,7 @@ impl<W: Write> CmfWriter<W> {
                     Some(s.profile.id().as_str()),
                     None,
                     format!("specimen id '{}'", s.profile.id()),
-                    Problem::DuplicateSpecimen { first_line: 0 },
+                    Problem::WrittenTwice,
                 ));
             }
             if let Err(e) = self.out.write_all(&buf) {
@@ -242,22 +301,40 @@ impl<W: Write> CmfWriter<W> {
         }
         for (locus, _) in &s.loci {
             if p.genotype(*locus).is_none() {
-                return Err(invalid(sp, Some(locus.name()), format!("locus {locus}"), Problem::InfoWithoutGenotype));
+                return Err(invalid(
+                    sp,
+                    Some(locus.name()),
+                    format!("locus {locus}"),
+                    Problem::InfoWithoutGenotype,
+                ));
             }
             if s.loci.iter().filter(|(l, _)| l == locus).count() > 1 {
-                return Err(invalid(sp, Some(locus.name()), format!("locus {locus}"), Problem::DuplicateLocus { first_line: 0 }));
+                return Err(invalid(
+                    sp,
+                    Some(locus.name()),
+                    format!("locus {locus}"),
+                    Problem::WrittenTwice,
+                ));
             }
         }
         let n = p.locus_count();
         if n == 0 {
-            return Err(invalid(sp, None, format!("specimen {id}"), Problem::NoLocus));
+            return Err(invalid(
+                sp,
+                None,
+                format!("specimen {id}"),
+                Problem::NoLocus,
+            ));
         }
         if n > release.max_loci() {
             return Err(invalid(
                 sp,
                 None,
                 format!("specimen {id}"),
-                Problem::TooManyLoci { max: release.max_loci(), release },
+                Problem::TooManyLoci {
+                    max: release.max_loci(),
+                    release,
+                },
             ));
         }
 
@@ -304,14 +381,24 @@ impl<W: Write> CmfWriter<W> {
         let spelling = s.profile.spelling(locus);
         let lo = Some(spelling);
         let name = release.locus_spelling(locus, spelling).ok_or_else(|| {
-            invalid(sp, lo, format!("locus {spelling}"), Problem::LocusNotInRelease { release })
+            invalid(
+                sp,
+                None,
+                format!("locus {spelling}"),
+                Problem::LocusNotInRelease { release },
+            )
         })?;
         if let Some(b) = &info.batch_id {
             check(b, 0, release::MAX_BATCH_ID, "BATCHID", sp, lo)?;
         }
         if let Some(k) = &info.kit {
             if !release.allows_kit(k) {
-                return Err(invalid(sp, lo, format!("KIT '{k}'"), Problem::KitNotInRelease { release }));
+                return Err(invalid(
+                    sp,
+                    lo,
+                    format!("KIT '{k}'"),
+                    Problem::KitNotInRelease { release },
+                ));
             }
         }
         let by = info.reading_by.as_deref().unwrap_or(&self.header.submit_by);
@@ -340,7 +427,10 @@ impl<W: Write> CmfWriter<W> {
                     sp,
                     lo,
                     format!("allele value '{value}'"),
-                    Problem::TooLong { max: release::MAX_ALLELE_VALUE, found: chars(value) },
+                    Problem::TooLong {
+                        max: release::MAX_ALLELE_VALUE,
+                        found: chars(value),
+                    },
                 ));
             }
             if required == Some(a) {

@@ -15,7 +15,7 @@
 //! Frequencies are never compiled into the code: the shipped tables are in `testdata/`
 //! (NIST 1036 and FBI 2015; provenance in `testdata/README.md`).
 //!
-//! **Minimum allele frequency** (NRC II 1996, p. 148): 5/(2N), N individuals in the sample; it
+//! **Minimum allele frequency** (NRC II 1996): 5/(2N), N individuals in the sample; it
 //! replaces any smaller frequency and is the frequency of an allele the table does not list.
 //! When N is unknown (no `n_alleles` column, no `N` row), N is bounded from the smallest
 //! frequency p_min listed at the locus: an allele listed was seen at least once, so
@@ -69,7 +69,9 @@ pub struct FreqOptions {
 impl Default for FreqOptions {
     /// The NRC II minimum allele frequency.
     fn default() -> Self {
-        FreqOptions { min_frequency: MinFrequency::Nrc2 }
+        FreqOptions {
+            min_frequency: MinFrequency::Nrc2,
+        }
     }
 }
 
@@ -87,9 +89,13 @@ pub struct LocusFreqs {
 impl LocusFreqs {
     /// Frequencies as listed (any order; duplicates add up), with the sample size if known.
     /// Frequencies must be finite and in `[0, 1]`; the caller checks that.
-    pub fn new(alleles: Vec<(Allele, f64)>, individuals: Option<f64>, rule: MinFrequency) -> LocusFreqs {
+    pub fn new(
+        alleles: Vec<(Allele, f64)>,
+        individuals: Option<f64>,
+        rule: MinFrequency,
+    ) -> LocusFreqs {
         let mut alleles = alleles;
-        alleles.sort_by(|a, b| a.0.cmp(&b.0));
+        alleles.sort_by_key(|a| a.0);
         let mut merged: Vec<(Allele, f64)> = Vec::with_capacity(alleles.len());
         for (a, f) in alleles {
             match merged.last_mut() {
@@ -97,7 +103,11 @@ impl LocusFreqs {
                 _ => merged.push((a, f)),
             }
         }
-        let mut lf = LocusFreqs { alleles: merged, individuals, floor: 0.0 };
+        let mut lf = LocusFreqs {
+            alleles: merged,
+            individuals,
+            floor: 0.0,
+        };
         lf.set_rule(rule);
         lf
     }
@@ -116,7 +126,11 @@ impl LocusFreqs {
                         .map(|a| a.1)
                         .filter(|&f| f > 0.0)
                         .fold(f64::INFINITY, f64::min);
-                    if p_min.is_finite() { (5.0 * p_min).min(1.0) } else { 0.0 }
+                    if p_min.is_finite() {
+                        (5.0 * p_min).min(1.0)
+                    } else {
+                        0.0
+                    }
                 }
             },
         };
@@ -182,7 +196,10 @@ pub struct Population {
 impl Population {
     /// A population from per-locus frequencies.
     pub fn new(name: &str, loci: BTreeMap<Locus, LocusFreqs>) -> Population {
-        Population { name: name.to_string(), loci }
+        Population {
+            name: name.to_string(),
+            loci,
+        }
     }
 
     /// The population's name as written in the table.
@@ -297,7 +314,9 @@ pub enum FreqError {
         reason: &'static str,
     },
     /// The same population, locus and allele appear twice.
-    #[error("{file}, line {line}: population '{population}', locus {locus}, allele {allele} listed twice")]
+    #[error(
+        "{file}, line {line}: population '{population}', locus {locus}, allele {allele} listed twice"
+    )]
     Duplicate {
         /// The file.
         file: String,
@@ -350,27 +369,47 @@ impl FreqTable {
     /// Reads a table from a file, long or wide layout; errors name the file by its path.
     pub fn read_path(path: &Path, opts: &FreqOptions) -> Result<FreqTable, FreqError> {
         let name = path.display().to_string();
-        let f = File::open(path).map_err(|source| FreqError::Io { file: name.clone(), source })?;
+        let f = File::open(path).map_err(|source| FreqError::Io {
+            file: name.clone(),
+            source,
+        })?;
         FreqTable::read(f, &name, opts)
     }
 
     /// Reads a table; `source_name` names the input in errors and (its file stem) names the
     /// population of a wide table or of a long table without a `population` column.
-    pub fn read<R: Read>(mut reader: R, source_name: &str, opts: &FreqOptions) -> Result<FreqTable, FreqError> {
+    pub fn read<R: Read>(
+        mut reader: R,
+        source_name: &str,
+        opts: &FreqOptions,
+    ) -> Result<FreqTable, FreqError> {
         let file = || source_name.to_string();
         let mut bytes = Vec::new();
-        reader.read_to_end(&mut bytes).map_err(|source| FreqError::Io { file: file(), source })?;
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|source| FreqError::Io {
+                file: file(),
+                source,
+            })?;
         let text = match String::from_utf8(bytes) {
             Ok(t) => t,
             Err(e) => {
                 let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
                 let line = 1 + upto.iter().filter(|&&b| b == b'\n').count() as u64;
-                return Err(FreqError::Malformed { file: file(), line, reason: "not valid UTF-8".into() });
+                return Err(FreqError::Malformed {
+                    file: file(),
+                    line,
+                    reason: "not valid UTF-8".into(),
+                });
             }
         };
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let first = text.lines().next().unwrap_or("");
-        let delimiter = if first.matches('\t').count() > first.matches(',').count() { b'\t' } else { b',' };
+        let delimiter = if first.matches('\t').count() > first.matches(',').count() {
+            b'\t'
+        } else {
+            b','
+        };
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -390,7 +429,10 @@ impl FreqTable {
             rows.push((line, rec.iter().map(|c| c.trim().to_string()).collect()));
         }
         let Some((_, header)) = rows.first() else {
-            return Err(FreqError::Header { file: file(), reason: "empty file".into() });
+            return Err(FreqError::Header {
+                file: file(),
+                reason: "empty file".into(),
+            });
         };
         let stem = Path::new(source_name)
             .file_stem()
@@ -398,7 +440,9 @@ impl FreqTable {
             .unwrap_or(source_name)
             .to_string();
         let norm: Vec<String> = header.iter().map(|h| normalize_name(h)).collect();
-        let raw = if norm.iter().any(|h| h == "ALLELE") && norm.iter().any(|h| h == "FREQUENCY" || h == "COUNT") {
+        let raw = if norm.iter().any(|h| h == "ALLELE")
+            && norm.iter().any(|h| h == "FREQUENCY" || h == "COUNT")
+        {
             read_long(&rows, &norm, source_name, &stem)?
         } else if norm.first().is_some_and(|h| h == "ALLELE") {
             read_wide(&rows, source_name, &stem)?
@@ -418,7 +462,10 @@ impl FreqTable {
                 Population { name, loci }
             })
             .collect();
-        if populations.iter().all(|p| p.loci.values().all(|l| l.alleles.is_empty())) {
+        if populations
+            .iter()
+            .all(|p| p.loci.values().all(|l| l.alleles.is_empty()))
+        {
             return Err(FreqError::Empty { file: file() });
         }
         Ok(FreqTable { populations })
@@ -453,7 +500,12 @@ impl FreqTable {
                 (l, LocusFreqs::new(alleles, Some(n), opts.min_frequency))
             })
             .collect();
-        FreqTable { populations: vec![Population { name: name.to_string(), loci }] }
+        FreqTable {
+            populations: vec![Population {
+                name: name.to_string(),
+                loci,
+            }],
+        }
     }
 
     /// Every population, in the order of the file.
@@ -466,8 +518,15 @@ impl FreqTable {
         self.populations
             .iter()
             .find(|p| p.name == name)
-            .or_else(|| self.populations.iter().find(|p| p.name.eq_ignore_ascii_case(name)))
-            .ok_or_else(|| PopulationError::Unknown { name: name.to_string(), known: self.names() })
+            .or_else(|| {
+                self.populations
+                    .iter()
+                    .find(|p| p.name.eq_ignore_ascii_case(name))
+            })
+            .ok_or_else(|| PopulationError::Unknown {
+                name: name.to_string(),
+                known: self.names(),
+            })
     }
 
     /// The named population, or the only one when `name` is `None`.
@@ -476,7 +535,9 @@ impl FreqTable {
             Some(n) => self.population(n),
             None => match self.populations.as_slice() {
                 [only] => Ok(only),
-                _ => Err(PopulationError::Ambiguous { known: self.names() }),
+                _ => Err(PopulationError::Ambiguous {
+                    known: self.names(),
+                }),
             },
         }
     }
@@ -504,24 +565,44 @@ fn number(
     hi: f64,
     at: (&str, u64, usize),
 ) -> Result<f64, FreqError> {
-    let err = |reason| FreqError::Number { file: at.0.to_string(), line: at.1, column: at.2, what, value: s.to_string(), reason };
+    let err = |reason| FreqError::Number {
+        file: at.0.to_string(),
+        line: at.1,
+        column: at.2,
+        what,
+        value: s.to_string(),
+        reason,
+    };
     let v: f64 = s.parse().map_err(|_| err("not a number"))?;
     if !v.is_finite() {
         return Err(err("not a finite number"));
     }
     if v < lo || v > hi {
-        return Err(err(if hi <= 1.0 { "out of range [0, 1]" } else { "negative" }));
+        return Err(err(if hi <= 1.0 {
+            "out of range [0, 1]"
+        } else {
+            "negative"
+        }));
     }
     Ok(v)
 }
 
 fn lookup_locus(name: &str, at: (&str, u64, usize)) -> Result<Locus, FreqError> {
-    Locus::lookup(name).map_err(|source| FreqError::Locus { file: at.0.to_string(), line: at.1, column: at.2, source })
+    Locus::lookup(name).map_err(|source| FreqError::Locus {
+        file: at.0.to_string(),
+        line: at.1,
+        column: at.2,
+        source,
+    })
 }
 
 fn parse_allele(s: &str, at: (&str, u64, usize)) -> Result<Allele, FreqError> {
-    s.parse::<Allele>()
-        .map_err(|source| FreqError::Allele { file: at.0.to_string(), line: at.1, column: at.2, source })
+    s.parse::<Allele>().map_err(|source| FreqError::Allele {
+        file: at.0.to_string(),
+        line: at.1,
+        column: at.2,
+        source,
+    })
 }
 
 fn read_long(
@@ -532,8 +613,10 @@ fn read_long(
 ) -> Result<Vec<(String, RawPop)>, FreqError> {
     let col = |names: &[&str]| names.iter().find_map(|n| norm.iter().position(|h| h == n));
     let population = col(&["POPULATION", "POP"]);
-    let locus = col(&["LOCUSSTD", "LOCUS", "MARKER"])
-        .ok_or_else(|| FreqError::Header { file: file.to_string(), reason: "no 'locus' column".into() })?;
+    let locus = col(&["LOCUSSTD", "LOCUS", "MARKER"]).ok_or_else(|| FreqError::Header {
+        file: file.to_string(),
+        reason: "no 'locus' column".into(),
+    })?;
     let allele = col(&["ALLELE"]).unwrap_or(0);
     let frequency = col(&["FREQUENCY", "FREQ"]);
     let count = col(&["COUNT"]);
@@ -555,22 +638,35 @@ fn read_long(
         let l = lookup_locus(cell(locus), at(locus))?;
         let a = parse_allele(cell(allele), at(allele))?;
         let na = match n_alleles {
-            Some(c) if !cell(c).is_empty() => Some(number(cell(c), "n_alleles", 0.0, f64::MAX, at(c))?),
+            Some(c) if !cell(c).is_empty() => {
+                Some(number(cell(c), "n_alleles", 0.0, f64::MAX, at(c))?)
+            }
             _ => None,
         };
         let n = match (na, n_individuals) {
             (Some(na), _) => Some(na / 2.0),
-            (None, Some(c)) if !cell(c).is_empty() => Some(number(cell(c), "n", 0.0, f64::MAX, at(c))?),
+            (None, Some(c)) if !cell(c).is_empty() => {
+                Some(number(cell(c), "n", 0.0, f64::MAX, at(c))?)
+            }
             _ => None,
         };
         let f = match frequency {
             Some(c) => number(cell(c), "frequency", 0.0, 1.0, at(c))?,
             None => {
-                let (Some(cc), Some(nc)) = (count, n_alleles) else { continue };
+                let (Some(cc), Some(nc)) = (count, n_alleles) else {
+                    continue;
+                };
                 let k = number(cell(cc), "count", 0.0, f64::MAX, at(cc))?;
                 let na = number(cell(nc), "n_alleles", 0.0, f64::MAX, at(nc))?;
                 if na <= 0.0 {
-                    return Err(FreqError::Number { file: file.to_string(), line, column: nc + 1, what: "n_alleles", value: cell(nc).to_string(), reason: "must be positive" });
+                    return Err(FreqError::Number {
+                        file: file.to_string(),
+                        line,
+                        column: nc + 1,
+                        what: "n_alleles",
+                        value: cell(nc).to_string(),
+                        reason: "must be positive",
+                    });
                 }
                 (k / na).min(1.0)
             }
@@ -583,7 +679,13 @@ fn read_long(
             }
         };
         if seen.insert((pi, l, a), line).is_some() {
-            return Err(FreqError::Duplicate { file: file.to_string(), line, population: pop_name.to_string(), locus: l, allele: a });
+            return Err(FreqError::Duplicate {
+                file: file.to_string(),
+                line,
+                population: pop_name.to_string(),
+                locus: l,
+                allele: a,
+            });
         }
         let entry = pops[pi].1.entry(l).or_default();
         entry.0.push((a, f));
@@ -595,7 +697,11 @@ fn read_long(
     Ok(pops)
 }
 
-fn read_wide(rows: &[(u64, Vec<String>)], file: &str, stem: &str) -> Result<Vec<(String, RawPop)>, FreqError> {
+fn read_wide(
+    rows: &[(u64, Vec<String>)],
+    file: &str,
+    stem: &str,
+) -> Result<Vec<(String, RawPop)>, FreqError> {
     let header = &rows[0].1;
     let mut loci = Vec::new();
     for (c, h) in header.iter().enumerate().skip(1) {
@@ -611,13 +717,21 @@ fn read_wide(rows: &[(u64, Vec<String>)], file: &str, stem: &str) -> Result<Vec<
         let line = *line;
         let first = cells.first().map_or("", String::as_str);
         let is_n = first.eq_ignore_ascii_case("n");
-        let allele = if is_n { None } else { Some(parse_allele(first, (file, line, 1))?) };
+        let allele = if is_n {
+            None
+        } else {
+            Some(parse_allele(first, (file, line, 1))?)
+        };
         for (i, cellv) in cells.iter().enumerate().skip(1) {
             if cellv.is_empty() || cellv.eq_ignore_ascii_case("na") {
                 continue;
             }
             let Some(Some(l)) = loci.get(i - 1) else {
-                return Err(FreqError::Malformed { file: file.to_string(), line, reason: format!("value '{cellv}' in column {} without a locus header", i + 1) });
+                return Err(FreqError::Malformed {
+                    file: file.to_string(),
+                    line,
+                    reason: format!("value '{cellv}' in column {} without a locus header", i + 1),
+                });
             };
             let at = (file, line, i + 1);
             let entry = pop.entry(*l).or_default();
@@ -629,7 +743,13 @@ fn read_wide(rows: &[(u64, Vec<String>)], file: &str, stem: &str) -> Result<Vec<
                         continue;
                     }
                     if seen.insert((*l, a), line).is_some() {
-                        return Err(FreqError::Duplicate { file: file.to_string(), line, population: stem.to_string(), locus: *l, allele: a });
+                        return Err(FreqError::Duplicate {
+                            file: file.to_string(),
+                            line,
+                            population: stem.to_string(),
+                            locus: *l,
+                            allele: a,
+                        });
                     }
                     entry.0.push((a, f));
                 }
@@ -650,12 +770,18 @@ mod tests {
     use super::*;
 
     fn testdata(name: &str) -> std::path::PathBuf {
-        [env!("CARGO_MANIFEST_DIR"), "..", "..", "testdata", name].iter().collect()
+        [env!("CARGO_MANIFEST_DIR"), "..", "..", "testdata", name]
+            .iter()
+            .collect()
     }
 
     #[test]
     fn test_read_with_shipped_tables() {
-        let nist = FreqTable::read_path(&testdata("nist1036_allele_freqs.csv"), &FreqOptions::default()).unwrap();
+        let nist = FreqTable::read_path(
+            &testdata("nist1036_allele_freqs.csv"),
+            &FreqOptions::default(),
+        )
+        .unwrap();
         for name in ["AfAm", "Cauc", "Hisp", "Asian"] {
             assert!(nist.names().iter().any(|n| n == name), "{name}");
         }
@@ -664,29 +790,53 @@ mod tests {
         assert_eq!(th01.individuals(), Some(361.0));
         assert!((th01.min_frequency() - 5.0 / 722.0).abs() < 1e-12);
         assert!((th01.total() - 1.0).abs() < 1e-3);
-        let fbi = FreqTable::read_path(&testdata("fbi2015_allele_freqs.csv"), &FreqOptions::default()).unwrap();
+        let fbi = FreqTable::read_path(
+            &testdata("fbi2015_allele_freqs.csv"),
+            &FreqOptions::default(),
+        )
+        .unwrap();
         assert_eq!(fbi.populations().len(), 12);
         let se = fbi.population("se hispanic").unwrap();
         let d18 = se.locus(Locus::lookup("D18S51").unwrap()).unwrap();
         // the listed off-ladder designation `>27` keeps its own frequency
-        assert_eq!(d18.frequency(Allele::Above(270)), Some(0.001901f64.max(d18.min_frequency())));
+        assert_eq!(
+            d18.frequency(Allele::Above(270)),
+            Some(0.001901f64.max(d18.min_frequency()))
+        );
         assert!(fbi.population("Penta").is_err());
-        assert!(fbi.population("Caucasian").unwrap().locus(Locus::lookup("Penta E").unwrap()).is_some());
+        assert!(
+            fbi.population("Caucasian")
+                .unwrap()
+                .locus(Locus::lookup("Penta E").unwrap())
+                .is_some()
+        );
     }
 
     #[test]
     fn test_min_frequency_with_nrc2_example() {
         // NRC II: N = 302 individuals gives 5/604 = 0.00828
-        let lf = LocusFreqs::new(vec![(Allele::Repeat(100), 0.5), (Allele::Repeat(110), 0.5)], Some(302.0), MinFrequency::Nrc2);
+        let lf = LocusFreqs::new(
+            vec![(Allele::Repeat(100), 0.5), (Allele::Repeat(110), 0.5)],
+            Some(302.0),
+            MinFrequency::Nrc2,
+        );
         assert!((lf.min_frequency() - 0.008278).abs() < 1e-6);
         assert_eq!(lf.frequency(Allele::Repeat(120)), Some(lf.min_frequency()));
         assert_eq!(lf.frequency(Allele::Wildcard), None);
         // unknown N: 5 p_min
-        let lf = LocusFreqs::new(vec![(Allele::Repeat(100), 0.99), (Allele::Repeat(110), 0.01)], None, MinFrequency::Nrc2);
+        let lf = LocusFreqs::new(
+            vec![(Allele::Repeat(100), 0.99), (Allele::Repeat(110), 0.01)],
+            None,
+            MinFrequency::Nrc2,
+        );
         assert!((lf.min_frequency() - 0.05).abs() < 1e-12);
         // intervals sum what they may stand for
         let lf = LocusFreqs::new(
-            vec![(Allele::Repeat(150), 0.5), (Allele::Repeat(160), 0.3), (Allele::Repeat(170), 0.2)],
+            vec![
+                (Allele::Repeat(150), 0.5),
+                (Allele::Repeat(160), 0.3),
+                (Allele::Repeat(170), 0.2),
+            ],
             Some(1000.0),
             MinFrequency::Nrc2,
         );
@@ -696,7 +846,8 @@ mod tests {
     #[test]
     fn test_read_wide_and_errors() {
         let wide = "Allele,TH01,vWA\n6,0.2,\n9.3,0.8,\n16,,0.6\n17,,0.4\nN,100,50\n";
-        let t = FreqTable::read(wide.as_bytes(), "dir/mytable.csv", &FreqOptions::default()).unwrap();
+        let t =
+            FreqTable::read(wide.as_bytes(), "dir/mytable.csv", &FreqOptions::default()).unwrap();
         let p = t.select(None).unwrap();
         assert_eq!(p.name(), "mytable");
         let vwa = p.locus(Locus::lookup("vWA").unwrap()).unwrap();
@@ -704,30 +855,60 @@ mod tests {
         assert_eq!(vwa.alleles().len(), 2);
         let bad = "Allele,TH01\n6,abc\n";
         let e = FreqTable::read(bad.as_bytes(), "t.csv", &FreqOptions::default()).unwrap_err();
-        assert_eq!(e.to_string(), "t.csv, line 2, column 2: frequency 'abc': not a number");
+        assert_eq!(
+            e.to_string(),
+            "t.csv, line 2, column 2: frequency 'abc': not a number"
+        );
         let bad = "population,locus,allele,frequency\nX,D8S1197,13,0.5\n";
         let e = FreqTable::read(bad.as_bytes(), "t.csv", &FreqOptions::default()).unwrap_err();
-        assert!(e.to_string().starts_with("t.csv, line 2, column 2: unknown locus 'D8S1197'"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("t.csv, line 2, column 2: unknown locus 'D8S1197'"),
+            "{e}"
+        );
         let bad = "population,locus,allele,frequency\nX,TH01,6,1.5\n";
         assert!(FreqTable::read(bad.as_bytes(), "t.csv", &FreqOptions::default()).is_err());
         let dup = "population,locus,allele,frequency\nX,TH01,6,0.5\nX,TH01,6.0,0.5\n";
         let e = FreqTable::read(dup.as_bytes(), "t.csv", &FreqOptions::default()).unwrap_err();
         assert!(matches!(e, FreqError::Duplicate { line: 3, .. }), "{e}");
         assert!(FreqTable::read("".as_bytes(), "t.csv", &FreqOptions::default()).is_err());
-        assert!(FreqTable::read("\u{feff}a,b\n1,2\n".as_bytes(), "t.csv", &FreqOptions::default()).is_err());
-        assert!(FreqTable::read(&b"Allele,TH01\n6,\xff\n"[..], "t.csv", &FreqOptions::default()).is_err());
+        assert!(
+            FreqTable::read(
+                "\u{feff}a,b\n1,2\n".as_bytes(),
+                "t.csv",
+                &FreqOptions::default()
+            )
+            .is_err()
+        );
+        assert!(
+            FreqTable::read(
+                &b"Allele,TH01\n6,\xff\n"[..],
+                "t.csv",
+                &FreqOptions::default()
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn test_estimate_from_profiles() {
         let th01 = Locus::lookup("TH01").unwrap();
         let mk = |id: &str, cell: &str| {
-            Profile::new(crate::ProfileId::new(id).unwrap()).with(th01, Genotype::parse_at(th01, cell).unwrap())
+            Profile::new(crate::ProfileId::new(id).unwrap())
+                .with(th01, Genotype::parse_at(th01, cell).unwrap())
         };
-        let profiles = vec![mk("a", "6,7"), mk("b", "6"), mk("c", "6,F"), mk("d", "7,8,9")];
+        let profiles = vec![
+            mk("a", "6,7"),
+            mk("b", "6"),
+            mk("c", "6,F"),
+            mk("d", "7,8,9"),
+        ];
         let t = FreqTable::estimate(&profiles, "db", &FreqOptions::default());
         let lf = t.select(None).unwrap().locus(th01).unwrap();
         assert_eq!(lf.individuals(), Some(2.0));
-        assert_eq!(lf.alleles(), &[(Allele::Repeat(60), 0.75), (Allele::Repeat(70), 0.25)]);
+        assert_eq!(
+            lf.alleles(),
+            &[(Allele::Repeat(60), 0.75), (Allele::Repeat(70), 0.25)]
+        );
     }
 }

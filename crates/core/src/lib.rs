@@ -16,7 +16,11 @@
 //! * [`index`]: the packed, structure-of-arrays index with per-locus codebooks and postings;
 //! * [`search`]: the matching rules, the fast search and the naive reference ([`search::naive`]);
 //! * [`table`]: a reader for wide lab tables (one row per specimen);
-//! * [`simulate`]: deterministic synthetic profiles, degraded copies, mixtures and relatives.
+//! * [`simulate`]: deterministic synthetic profiles, degraded copies, mixtures and relatives;
+//! * [`freq`], [`stats`]: allele-frequency tables, RMP/LR (Hardy-Weinberg, NRC II 4.1 and 4.10),
+//!   CPI/CPE and eligibility rules, in log space ([`stats::Log10`]);
+//! * [`kinship`]: kinship indices for any (k0, k1, k2) with theta, dropout and mutation, and the
+//!   familial search over the index; [`compare`]: all-pairs (m, p) comparison and its expectation.
 //!
 //! ```
 //! use tandem_core::{Genotype, Index, Locus, Profile, ProfileId, SearchOptions, Stringency};
@@ -60,3 +64,6 @@ pub use index::{Index, IndexError};
 pub use locus::{Kit, Locus, LocusKind};
 pub use profile::{Profile, ProfileId, SpecimenCategory};
 pub use search::{Hit, LocusResult, PrumQuality, SearchOptions, Stringency};
+pub use freq::FreqTable;
+pub use kinship::Relationship;
+pub use stats::Log10;

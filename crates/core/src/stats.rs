@@ -45,7 +45,11 @@ impl Log10 {
 
     /// The log of a non-negative number (NaN and negative numbers give zero).
     pub fn from_value(x: f64) -> Log10 {
-        if x > 0.0 { Log10(x.log10()) } else { Log10::ZERO }
+        if x > 0.0 {
+            Log10(x.log10())
+        } else {
+            Log10::ZERO
+        }
     }
 
     /// Wraps a base-10 logarithm (NaN gives zero).
@@ -98,14 +102,18 @@ impl Mul for Log10 {
     type Output = Log10;
     fn mul(self, o: Log10) -> Log10 {
         // 0 * inf is taken as 0
-        if self.is_zero() || o.is_zero() { Log10::ZERO } else { Log10(self.0 + o.0) }
+        if self.is_zero() || o.is_zero() {
+            Log10::ZERO
+        } else {
+            Log10(self.0 + o.0)
+        }
     }
 }
 
 impl Div for Log10 {
     type Output = Log10;
     fn div(self, o: Log10) -> Log10 {
-        self * o.recip()
+        Log10::mul(self, o.recip())
     }
 }
 
@@ -142,8 +150,12 @@ impl FromStr for Model {
         match s.to_ascii_lowercase().replace(['_', ' '], "").as_str() {
             "hw" | "hardyweinberg" => Ok(Model::HardyWeinberg),
             "nrc4.1" | "4.1" | "nrc2-4.1" | "nrcii4.1" => Ok(Model::Nrc2Rec41),
-            "nrc4.10" | "4.10" | "nrc2-4.10" | "nrcii4.10" | "balding-nichols" | "bn" => Ok(Model::Nrc2Eq410),
-            _ => Err(format!("unknown model '{s}' (expected hw, nrc4.1 or nrc4.10)")),
+            "nrc4.10" | "4.10" | "nrc2-4.10" | "nrcii4.10" | "balding-nichols" | "bn" => {
+                Ok(Model::Nrc2Eq410)
+            }
+            _ => Err(format!(
+                "unknown model '{s}' (expected hw, nrc4.1 or nrc4.10)"
+            )),
         }
     }
 }
@@ -187,7 +199,11 @@ impl Default for RmpOptions {
     /// NRC II recommendation 4.1 with theta = 0.01 (CODIS Match Estimation), 2p at partial
     /// profiles.
     fn default() -> Self {
-        RmpOptions { model: Model::Nrc2Rec41, theta: 0.01, two_p: TwoPRule::Partial }
+        RmpOptions {
+            model: Model::Nrc2Rec41,
+            theta: 0.01,
+            two_p: TwoPRule::Partial,
+        }
     }
 }
 
@@ -244,7 +260,15 @@ impl ProfileRmp {
 
     /// Loci that entered the product.
     pub fn loci_used(&self) -> usize {
-        self.loci.iter().filter(|l| matches!(l.rule, LocusRule::Homozygote | LocusRule::Heterozygote | LocusRule::TwoP)).count()
+        self.loci
+            .iter()
+            .filter(|l| {
+                matches!(
+                    l.rule,
+                    LocusRule::Homozygote | LocusRule::Heterozygote | LocusRule::TwoP
+                )
+            })
+            .count()
     }
 }
 
@@ -273,14 +297,30 @@ pub fn heterozygote(p: f64, q: f64, model: Model, theta: f64) -> f64 {
 
 /// The RMP of one genotype: see [`LocusRule`] for the cases. `partial` is the profile's partial
 /// flag (for the 2p rule).
-pub fn locus_rmp(locus: Locus, g: &Genotype, freqs: Option<&LocusFreqs>, partial: bool, opts: &RmpOptions) -> LocusRmp {
-    let mut out = LocusRmp { locus, genotype: g.to_string(), frequencies: Vec::new(), rmp: 1.0, rule: LocusRule::NoFrequencies };
+pub fn locus_rmp(
+    locus: Locus,
+    g: &Genotype,
+    freqs: Option<&LocusFreqs>,
+    partial: bool,
+    opts: &RmpOptions,
+) -> LocusRmp {
+    let mut out = LocusRmp {
+        locus,
+        genotype: g.to_string(),
+        frequencies: Vec::new(),
+        rmp: 1.0,
+        rule: LocusRule::NoFrequencies,
+    };
     let Some(freqs) = freqs else { return out };
     if g.len() > 2 {
         out.rule = LocusRule::TooManyAlleles;
         return out;
     }
-    let known: Vec<f64> = g.alleles().iter().filter_map(|&a| freqs.frequency(a)).collect();
+    let known: Vec<f64> = g
+        .alleles()
+        .iter()
+        .filter_map(|&a| freqs.frequency(a))
+        .collect();
     let wildcard = known.len() < g.len();
     out.frequencies = known.clone();
     let two_p_single = match opts.two_p {
@@ -291,8 +331,14 @@ pub fn locus_rmp(locus: Locus, g: &Genotype, freqs: Option<&LocusFreqs>, partial
     let (rmp, rule) = match known.as_slice() {
         [] => (1.0, LocusRule::NoInformation),
         [p] if wildcard || two_p_single => ((2.0 * p).min(1.0), LocusRule::TwoP),
-        [p] => (homozygote(*p, opts.model, opts.theta), LocusRule::Homozygote),
-        [p, q, ..] => (heterozygote(*p, *q, opts.model, opts.theta), LocusRule::Heterozygote),
+        [p] => (
+            homozygote(*p, opts.model, opts.theta),
+            LocusRule::Homozygote,
+        ),
+        [p, q, ..] => (
+            heterozygote(*p, *q, opts.model, opts.theta),
+            LocusRule::Heterozygote,
+        ),
     };
     out.rmp = rmp.min(1.0);
     out.rule = rule;
@@ -305,14 +351,23 @@ pub fn profile_rmp(profile: &Profile, pop: &Population, opts: &RmpOptions) -> Pr
 }
 
 /// The RMP over the autosomal loci of a profile that `keep` accepts.
-pub fn loci_rmp(profile: &Profile, pop: &Population, opts: &RmpOptions, keep: impl Fn(Locus) -> bool) -> ProfileRmp {
+pub fn loci_rmp(
+    profile: &Profile,
+    pop: &Population,
+    opts: &RmpOptions,
+    keep: impl Fn(Locus) -> bool,
+) -> ProfileRmp {
     let loci: Vec<LocusRmp> = profile
         .genotypes()
         .filter(|(l, _)| l.is_counted() && keep(*l))
         .map(|(l, g)| locus_rmp(l, g, pop.locus(l), profile.is_partial(), opts))
         .collect();
     let combined = loci.iter().map(|l| Log10::from_value(l.rmp)).product();
-    ProfileRmp { population: pop.name().to_string(), loci, combined }
+    ProfileRmp {
+        population: pop.name().to_string(),
+        loci,
+        combined,
+    }
 }
 
 /// The RMP in every population of a table, and the most conservative (largest RMP), as CODIS
@@ -329,26 +384,50 @@ pub struct RmpReport {
 impl RmpReport {
     /// The most conservative (largest) combined RMP; 1 when there is none.
     pub fn conservative_rmp(&self) -> Log10 {
-        self.conservative.and_then(|i| self.populations.get(i)).map_or(Log10::ONE, |p| p.combined)
+        self.conservative
+            .and_then(|i| self.populations.get(i))
+            .map_or(Log10::ONE, |p| p.combined)
     }
 }
 
 /// RMPs of `profile` over the autosomal loci `keep` accepts, in every population.
-pub fn rmp_report(profile: &Profile, table: &FreqTable, opts: &RmpOptions, keep: impl Fn(Locus) -> bool + Copy) -> RmpReport {
-    let populations: Vec<ProfileRmp> = table.populations().iter().map(|p| loci_rmp(profile, p, opts, keep)).collect();
+pub fn rmp_report(
+    profile: &Profile,
+    table: &FreqTable,
+    opts: &RmpOptions,
+    keep: impl Fn(Locus) -> bool + Copy,
+) -> RmpReport {
+    let populations: Vec<ProfileRmp> = table
+        .populations()
+        .iter()
+        .map(|p| loci_rmp(profile, p, opts, keep))
+        .collect();
     let mut conservative = None;
     for (i, p) in populations.iter().enumerate() {
         if conservative.is_none_or(|c: usize| p.combined > populations[c].combined) {
             conservative = Some(i);
         }
     }
-    RmpReport { populations, conservative }
+    RmpReport {
+        populations,
+        conservative,
+    }
 }
 
 /// The statistics of a search hit: the RMP of the query's genotypes at the loci that matched,
 /// in every population, and the most conservative one (LR = 1 / RMP).
-pub fn hit_statistics(query: &Profile, hit: &Hit, table: &FreqTable, opts: &RmpOptions) -> RmpReport {
-    let matched: Vec<Locus> = hit.loci.iter().filter(|l| l.outcome == Outcome::Match).map(|l| l.locus).collect();
+pub fn hit_statistics(
+    query: &Profile,
+    hit: &Hit,
+    table: &FreqTable,
+    opts: &RmpOptions,
+) -> RmpReport {
+    let matched: Vec<Locus> = hit
+        .loci
+        .iter()
+        .filter(|l| l.outcome == Outcome::Match)
+        .map(|l| l.locus)
+        .collect();
     rmp_report(query, table, opts, |l| matched.contains(&l))
 }
 
@@ -389,21 +468,39 @@ pub fn cpi(profile: &Profile, pop: &Population, theta: f64) -> Cpi {
     let mut product = Log10::ONE;
     for (l, g) in profile.genotypes().filter(|(l, _)| l.is_counted()) {
         let freqs = pop.locus(l);
-        let fs: Option<Vec<f64>> = freqs.and_then(|f| g.alleles().iter().map(|&a| f.frequency(a)).collect());
+        let fs: Option<Vec<f64>> =
+            freqs.and_then(|f| g.alleles().iter().map(|&a| f.frequency(a)).collect());
         let entry = match fs {
             Some(fs) => {
                 let p = fs.iter().sum::<f64>().min(1.0);
                 let pi = (p * p + theta * p * (1.0 - p)).min(1.0);
                 product = product * Log10::from_value(pi);
-                LocusCpi { locus: l, genotype: g.to_string(), p, pi, used: true }
+                LocusCpi {
+                    locus: l,
+                    genotype: g.to_string(),
+                    p,
+                    pi,
+                    used: true,
+                }
             }
-            None => LocusCpi { locus: l, genotype: g.to_string(), p: 1.0, pi: 1.0, used: false },
+            None => LocusCpi {
+                locus: l,
+                genotype: g.to_string(),
+                p: 1.0,
+                pi: 1.0,
+                used: false,
+            },
         };
         loci.push(entry);
     }
     // CPE = 1 - CPI without cancellation when CPI is tiny
     let cpe = -(product.log10() * std::f64::consts::LN_10).exp_m1();
-    Cpi { population: pop.name().to_string(), loci, cpi: product, cpe }
+    Cpi {
+        population: pop.name().to_string(),
+        loci,
+        cpi: product,
+        cpe,
+    }
 }
 
 /// An eligibility rule for searching or uploading a profile (NDIS-style): enough of a set of
@@ -439,19 +536,34 @@ impl EligibilityRule {
 
     /// Checks a profile against the rule with a frequency table (all its populations).
     pub fn check(&self, profile: &Profile, table: &FreqTable) -> Eligibility {
-        let core_typed = self.core.iter().filter(|&&l| profile.genotype(l).is_some()).count();
+        let core_typed = self
+            .core
+            .iter()
+            .filter(|&&l| profile.genotype(l).is_some())
+            .count();
         let report = rmp_report(profile, table, &self.rmp, |_| true);
         let rarity = report.conservative_rmp();
         let mut reasons = Vec::new();
         if core_typed < self.min_core {
-            reasons.push(format!("{core_typed} core loci typed, {} required", self.min_core));
+            reasons.push(format!(
+                "{core_typed} core loci typed, {} required",
+                self.min_core
+            ));
         }
         if let Some(max) = self.max_rmp
             && rarity > Log10::from_value(max)
         {
-            reasons.push(format!("match rarity {rarity} is above {}", Log10::from_value(max)));
+            reasons.push(format!(
+                "match rarity {rarity} is above {}",
+                Log10::from_value(max)
+            ));
         }
-        Eligibility { eligible: reasons.is_empty(), core_loci_typed: core_typed, rarity, reasons }
+        Eligibility {
+            eligible: reasons.is_empty(),
+            core_loci_typed: core_typed,
+            rarity,
+            reasons,
+        }
     }
 }
 
@@ -495,13 +607,22 @@ mod tests {
     #[test]
     fn test_genotype_formulas_with_brief_examples() {
         // NRC II rec. 4.1: homozygote p^2 + p(1-p)theta
-        assert!(close(homozygote(0.1, Model::Nrc2Rec41, 0.01), 0.01 + 0.1 * 0.9 * 0.01));
+        assert!(close(
+            homozygote(0.1, Model::Nrc2Rec41, 0.01),
+            0.01 + 0.1 * 0.9 * 0.01
+        ));
         assert!(close(heterozygote(0.1, 0.2, Model::Nrc2Rec41, 0.01), 0.04));
         // NRC II eq. 4.10 with theta = 0.03, p = 0.1 (hand arithmetic):
         // (0.06 + 0.097)(0.09 + 0.097) / (1.03 * 1.06) = 0.029359 / 1.0918
-        assert!(close(homozygote(0.1, Model::Nrc2Eq410, 0.03), 0.157 * 0.187 / (1.03 * 1.06)));
+        assert!(close(
+            homozygote(0.1, Model::Nrc2Eq410, 0.03),
+            0.157 * 0.187 / (1.03 * 1.06)
+        ));
         // 2 (0.03 + 0.097)(0.03 + 0.194) / (1.03 * 1.06)
-        assert!(close(heterozygote(0.1, 0.2, Model::Nrc2Eq410, 0.03), 2.0 * 0.127 * 0.224 / (1.03 * 1.06)));
+        assert!(close(
+            heterozygote(0.1, 0.2, Model::Nrc2Eq410, 0.03),
+            2.0 * 0.127 * 0.224 / (1.03 * 1.06)
+        ));
         // theta = 0 reduces every model to Hardy-Weinberg
         for m in [Model::Nrc2Rec41, Model::Nrc2Eq410] {
             assert!(close(homozygote(0.3, m, 0.0), 0.09));
@@ -528,9 +649,17 @@ mod tests {
 
     #[test]
     fn test_profile_rmp_with_rules() {
-        let hw = RmpOptions { model: Model::HardyWeinberg, theta: 0.0, two_p: TwoPRule::Partial };
+        let hw = RmpOptions {
+            model: Model::HardyWeinberg,
+            theta: 0.0,
+            two_p: TwoPRule::Partial,
+        };
         let pop = pop();
-        let r = profile_rmp(&profile(&[("TH01", "6,9.3"), ("vWA", "16"), ("AMEL", "X,Y")], false), &pop, &hw);
+        let r = profile_rmp(
+            &profile(&[("TH01", "6,9.3"), ("vWA", "16"), ("AMEL", "X,Y")], false),
+            &pop,
+            &hw,
+        );
         assert_eq!(r.loci.len(), 2, "Amelogenin is never used");
         assert!(close(r.combined.value(), 0.12 * 0.0625));
         // partial profile: the single allele takes 2p
@@ -538,14 +667,22 @@ mod tests {
         assert_eq!(r.loci[0].rule, LocusRule::TwoP);
         assert!(close(r.combined.value(), 0.5));
         // a wildcard beside an allele is a 2p locus, a lone wildcard is not used
-        let r = profile_rmp(&profile(&[("vWA", "16,F"), ("TH01", "F")], false), &pop, &hw);
+        let r = profile_rmp(
+            &profile(&[("vWA", "16,F"), ("TH01", "F")], false),
+            &pop,
+            &hw,
+        );
         assert_eq!(r.loci[0].rule, LocusRule::NoInformation, "TH01 comes first");
         assert_eq!(r.loci[1].rule, LocusRule::TwoP);
         // unseen allele: 5/(2N), N = 302
         let r = profile_rmp(&profile(&[("TH01", "8,6")], false), &pop, &hw);
         assert!(close(r.combined.value(), 2.0 * 0.2 * 5.0 / 604.0));
         // a locus without frequencies and a mixture locus are not used
-        let r = profile_rmp(&profile(&[("FGA", "22,23"), ("TH01", "6,7,9.3")], false), &pop, &hw);
+        let r = profile_rmp(
+            &profile(&[("FGA", "22,23"), ("TH01", "6,7,9.3")], false),
+            &pop,
+            &hw,
+        );
         assert_eq!(r.combined, Log10::ONE);
         assert_eq!(r.loci_used(), 0);
     }
@@ -555,9 +692,17 @@ mod tests {
         let csv = "population,locus,allele,frequency,n_alleles\n\
                    A,TH01,6,0.1,1000\nA,TH01,7,0.9,1000\nB,TH01,6,0.4,1000\nB,TH01,7,0.6,1000\n";
         let t = FreqTable::read(csv.as_bytes(), "t.csv", &FreqOptions::default()).unwrap();
-        let r = rmp_report(&profile(&[("TH01", "6")], false), &t, &RmpOptions::default(), |_| true);
+        let r = rmp_report(
+            &profile(&[("TH01", "6")], false),
+            &t,
+            &RmpOptions::default(),
+            |_| true,
+        );
         assert_eq!(r.conservative, Some(1));
-        assert!(close(r.conservative_rmp().value(), homozygote(0.4, Model::Nrc2Rec41, 0.01)));
+        assert!(close(
+            r.conservative_rmp().value(),
+            homozygote(0.4, Model::Nrc2Rec41, 0.01)
+        ));
     }
 
     #[test]
@@ -578,14 +723,29 @@ mod tests {
 
     #[test]
     fn test_ndis_eligibility() {
-        let csv: String = std::iter::once("population,locus,allele,frequency,n_alleles\n".to_string())
-            .chain(Kit::Codis13.loci().iter().flat_map(|l| {
-                [format!("P,{l},10,0.1,1000\n"), format!("P,{l},11,0.9,1000\n")]
-            }))
-            .collect();
-        let t = FreqTable::read(csv.as_bytes(), "t.csv", &FreqOptions { min_frequency: MinFrequency::None }).unwrap();
+        let csv: String =
+            std::iter::once("population,locus,allele,frequency,n_alleles\n".to_string())
+                .chain(Kit::Codis13.loci().iter().flat_map(|l| {
+                    [
+                        format!("P,{l},10,0.1,1000\n"),
+                        format!("P,{l},11,0.9,1000\n"),
+                    ]
+                }))
+                .collect();
+        let t = FreqTable::read(
+            csv.as_bytes(),
+            "t.csv",
+            &FreqOptions {
+                min_frequency: MinFrequency::None,
+            },
+        )
+        .unwrap();
         let rule = EligibilityRule::ndis_forensic();
-        let names: Vec<String> = Kit::Codis13.loci().iter().map(|l| l.name().to_string()).collect();
+        let names: Vec<String> = Kit::Codis13
+            .loci()
+            .iter()
+            .map(|l| l.name().to_string())
+            .collect();
         let cells: Vec<(&str, &str)> = names.iter().take(8).map(|n| (n.as_str(), "10")).collect();
         let e = rule.check(&profile(&cells, false), &t);
         // 8 core loci of 0.01 + 0.1 * 0.9 * 0.01 = 0.0109 each: 0.0109^8 = 2e-16
@@ -617,7 +777,14 @@ mod tests {
     #[test]
     fn test_interval_allele_frequency_in_rmp() {
         let pop = pop();
-        let r = profile_rmp(&profile(&[("TH01", "<7,9.3")], false), &pop, &RmpOptions { model: Model::HardyWeinberg, ..RmpOptions::default() });
+        let r = profile_rmp(
+            &profile(&[("TH01", "<7,9.3")], false),
+            &pop,
+            &RmpOptions {
+                model: Model::HardyWeinberg,
+                ..RmpOptions::default()
+            },
+        );
         // `<7` may be 6 (0.2)
         assert!(close(r.combined.value(), 2.0 * 0.2 * 0.3));
         let _ = Allele::Wildcard;
