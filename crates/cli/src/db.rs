@@ -17,7 +17,10 @@ const POSTINGS_FROM_QUERIES: usize = 32;
 /// True when `path` starts with the index file magic bytes.
 pub fn is_index_file(path: &Path) -> bool {
     let mut magic = [0u8; 8];
-    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && magic == MAGIC
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && magic == MAGIC
 }
 
 /// The database of a search: an index file opened in place, or profiles indexed in memory.

@@ -97,7 +97,10 @@ fn spinner(msg: &str) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::new_spinner();
-    pb.set_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     pb.set_message(msg.to_string());
     pb.enable_steady_tick(std::time::Duration::from_millis(120));
     pb
@@ -107,7 +110,10 @@ fn read_inputs(inputs: &[PathBuf], read: ReadFlags) -> Result<Vec<tandem_core::P
     let mut all = Vec::new();
     let pb = ProgressBar::new(inputs.len() as u64);
     if std::io::stderr().is_terminal() && inputs.len() > 1 {
-        pb.set_style(ProgressStyle::with_template("reading {pos}/{len} {bar:30} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+        pb.set_style(
+            ProgressStyle::with_template("reading {pos}/{len} {bar:30} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
     } else {
         pb.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
@@ -132,57 +138,113 @@ pub fn run(args: &Args) -> Result<Outcome> {
             pb.set_message("writing");
             index.write(out)?;
             pb.finish_and_clear();
-            eprintln!("{}: {} profiles, {} loci, in {:.2?}", out.display(), index.len(), index.loci().len(), t.elapsed());
+            eprintln!(
+                "{}: {} profiles, {} loci, in {:.2?}",
+                out.display(),
+                index.len(),
+                index.loci().len(),
+                t.elapsed()
+            );
         }
-        Command::Add { index: path, input, replace, read } => {
+        Command::Add {
+            index: path,
+            input,
+            replace,
+            read,
+        } => {
             let t = Instant::now();
             let profiles = read_inputs(input, *read)?;
             let mut index = Index::open(path)?;
             let before = index.len();
             // check everything first: nothing is written unless every profile can go in
             if !replace && let Some(p) = profiles.iter().find(|p| index.contains(p.id())) {
-                bail!("{}: specimen {} is already in the index (use --replace to replace it); nothing was written", path.display(), p.id());
+                bail!(
+                    "{}: specimen {} is already in the index (use --replace to replace it); nothing was written",
+                    path.display(),
+                    p.id()
+                );
             }
             let pb = spinner("adding");
             for p in profiles {
                 let id = p.id().clone();
-                let r = if *replace { index.upsert(p) } else { index.add(p) };
+                let r = if *replace {
+                    index.upsert(p)
+                } else {
+                    index.add(p)
+                };
                 r.with_context(|| format!("cannot add specimen {id}; nothing was written"))?;
             }
             pb.set_message("writing");
             index.write(path)?;
             pb.finish_and_clear();
-            eprintln!("{}: {} -> {} profiles in {:.2?}", path.display(), before, index.len(), t.elapsed());
+            eprintln!(
+                "{}: {} -> {} profiles in {:.2?}",
+                path.display(),
+                before,
+                index.len(),
+                t.elapsed()
+            );
         }
-        Command::Remove { index, id, ids_file, reason, user } => {
+        Command::Remove {
+            index,
+            id,
+            ids_file,
+            reason,
+            user,
+        } => {
             let mut ids: Vec<ProfileId> = Vec::new();
             for s in id {
                 ids.push(ProfileId::new(s)?);
             }
             if let Some(f) = ids_file {
-                let text = std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+                let text = std::fs::read_to_string(f)
+                    .with_context(|| format!("cannot read {}", f.display()))?;
                 for (n, line) in text.lines().enumerate() {
                     let line = line.trim();
                     if !line.is_empty() && !line.starts_with('#') {
-                        ids.push(ProfileId::new(line).with_context(|| format!("{}, line {}", f.display(), n + 1))?);
+                        ids.push(
+                            ProfileId::new(line)
+                                .with_context(|| format!("{}, line {}", f.display(), n + 1))?,
+                        );
                     }
                 }
             }
             if ids.is_empty() {
                 bail!("no specimen id to remove");
             }
-            let user = user.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
+            let user = user
+                .clone()
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "unknown".into());
             let left = audit::expunge(index, &ids, reason, &user)?;
-            eprintln!("{}: removed {} profiles, {} left; audit log {}", index.display(), ids.len(), left, audit::log_path(index).display());
+            eprintln!(
+                "{}: removed {} profiles, {} left; audit log {}",
+                index.display(),
+                ids.len(),
+                left,
+                audit::log_path(index).display()
+            );
         }
         Command::Verify { index } => {
             let t = Instant::now();
             let idx = file::verify(index)?;
             let pending = audit::check(&idx, index)?;
             if !pending.is_empty() {
-                bail!("{}: the audit log records the removal of {} specimens still in the index (interrupted expungement; run the removal again): {}", index.display(), pending.len(), pending.join(", "));
+                bail!(
+                    "{}: the audit log records the removal of {} specimens still in the index (interrupted expungement; run the removal again): {}",
+                    index.display(),
+                    pending.len(),
+                    pending.join(", ")
+                );
             }
-            writeln!(io::stdout(), "{}: ok ({} profiles, {} loci, checked in {:.2?})", index.display(), idx.len(), idx.loci().len(), t.elapsed())?;
+            writeln!(
+                io::stdout(),
+                "{}: ok ({} profiles, {} loci, checked in {:.2?})",
+                index.display(),
+                idx.len(),
+                idx.loci().len(),
+                t.elapsed()
+            )?;
         }
         Command::Info { index, format } => info(index, *format)?,
     }
@@ -198,13 +260,30 @@ fn info(path: &Path, format: InfoFormat) -> Result<()> {
             writeln!(out, "file            {}", path.display())?;
             writeln!(out, "format version  {}", info.format_version)?;
             writeln!(out, "profiles        {}", info.profiles)?;
-            writeln!(out, "loci            {} ({})", info.loci.len(), info.loci.join(", "))?;
+            writeln!(
+                out,
+                "loci            {} ({})",
+                info.loci.len(),
+                info.loci.join(", ")
+            )?;
             let kits: Vec<&str> = tandem_core::Kit::ALL
                 .iter()
-                .filter(|k| k.loci().iter().all(|l| info.loci.iter().any(|x| x == l.name())))
+                .filter(|k| {
+                    k.loci()
+                        .iter()
+                        .all(|l| info.loci.iter().any(|x| x == l.name()))
+                })
                 .map(|k| k.name())
                 .collect();
-            writeln!(out, "kits covered    {}", if kits.is_empty() { "-".to_string() } else { kits.join(", ") })?;
+            writeln!(
+                out,
+                "kits covered    {}",
+                if kits.is_empty() {
+                    "-".to_string()
+                } else {
+                    kits.join(", ")
+                }
+            )?;
             for (c, n) in &info.categories {
                 writeln!(out, "category        {c}: {n}")?;
             }

@@ -6,9 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use tandem_core::search::Outcome as LocusOutcome;
-use tandem_core::{
-    Hit, LocusResult, Profile, ProfileId, PrumQuality, SearchOptions, Stringency,
-};
+use tandem_core::{Hit, LocusResult, Profile, ProfileId, PrumQuality, SearchOptions, Stringency};
 
 use crate::Outcome;
 use crate::io::{self, ReadFlags};

@@ -11,8 +11,8 @@
 //! lab table ──► table::read ────┴──► Profile* ──► table::write_wide / write_long / write_codis_export
 //! ```
 //!
-//! * [`read`]: the streaming CMF reader ([`CmfReader`]), one specimen at a time, flat memory;
-//! * [`write`]: the streaming CMF writer ([`CmfWriter`]), checked against the target
+//! * [`read`](mod@read): the streaming CMF reader ([`CmfReader`]), one specimen at a time, flat memory;
+//! * [`write`](mod@write): the streaming CMF writer ([`CmfWriter`]), checked against the target
 //!   [`Release`]'s schema before a byte of a specimen is written;
 //! * [`specimen`]: the model ([`Header`], [`CmfSpecimen`], [`LocusInfo`], [`CmfDateTime`]);
 //! * [`release`]: CMF 3.2 and the later releases: limits and value lists;

@@ -54,7 +54,10 @@ impl Allele {
 
     /// Parses an Amelogenin value: `X`, `Y`, or `1` = X and `2` = Y as some files write them.
     pub fn parse_amelogenin(s: &str) -> Result<Allele, AlleleError> {
-        let err = |reason| AlleleError { value: s.to_string(), reason };
+        let err = |reason| AlleleError {
+            value: s.to_string(),
+            reason,
+        };
         match s.trim() {
             "X" | "x" | "1" => Ok(Allele::X),
             "Y" | "y" | "2" => Ok(Allele::Y),
@@ -164,7 +167,11 @@ impl PartialOrd for Allele {
 }
 
 fn write_tenths(f: &mut fmt::Formatter<'_>, v: u16) -> fmt::Result {
-    if v % 10 == 0 { write!(f, "{}", v / 10) } else { write!(f, "{}.{}", v / 10, v % 10) }
+    if v % 10 == 0 {
+        write!(f, "{}", v / 10)
+    } else {
+        write!(f, "{}.{}", v / 10, v % 10)
+    }
 }
 
 impl fmt::Display for Allele {
@@ -191,7 +198,10 @@ impl fmt::Display for Allele {
 
 /// Parses `13`, `9.3`, `13.0` into tenths.
 fn parse_number(s: &str, value: &str) -> Result<u16, AlleleError> {
-    let err = |reason| AlleleError { value: value.to_string(), reason };
+    let err = |reason| AlleleError {
+        value: value.to_string(),
+        reason,
+    };
     if s.is_empty() {
         return Err(err("empty value"));
     }
@@ -208,8 +218,14 @@ fn parse_number(s: &str, value: &str) -> Result<u16, AlleleError> {
     let whole: u16 = int.parse().map_err(|_| err("not a repeat number"))?;
     let tenth = match frac {
         None => 0,
-        Some(f) if f.len() == 1 && f.as_bytes()[0].is_ascii_digit() => (f.as_bytes()[0] - b'0') as u16,
-        Some(_) => return Err(err("not a repeat number (microvariants have one digit after the point, e.g. 9.3)")),
+        Some(f) if f.len() == 1 && f.as_bytes()[0].is_ascii_digit() => {
+            (f.as_bytes()[0] - b'0') as u16
+        }
+        Some(_) => {
+            return Err(err(
+                "not a repeat number (microvariants have one digit after the point, e.g. 9.3)",
+            ));
+        }
     };
     Ok(whole * 10 + tenth)
 }
@@ -218,7 +234,10 @@ impl FromStr for Allele {
     type Err = AlleleError;
 
     fn from_str(value: &str) -> Result<Self, Self::Err> {
-        let err = |reason| AlleleError { value: value.to_string(), reason };
+        let err = |reason| AlleleError {
+            value: value.to_string(),
+            reason,
+        };
         let s = value.trim();
         if s.is_empty() {
             return Err(err("empty value"));
@@ -300,11 +319,16 @@ mod tests {
 
     #[test]
     fn test_parse_with_invalid_values() {
-        for bad in ["", "9..3", "9.33", "abc", "-3", "0", "1000", "9.", ".3", "<", ">x", "13,14"] {
+        for bad in [
+            "", "9..3", "9.33", "abc", "-3", "0", "1000", "9.", ".3", "<", ">x", "13,14",
+        ] {
             assert!(bad.parse::<Allele>().is_err(), "{bad:?} should not parse");
         }
         let e = "9..3".parse::<Allele>().unwrap_err();
-        assert_eq!(e.to_string(), "allele value '9..3': not a repeat number (microvariants have one digit after the point, e.g. 9.3)");
+        assert_eq!(
+            e.to_string(),
+            "allele value '9..3': not a repeat number (microvariants have one digit after the point, e.g. 9.3)"
+        );
     }
 
     #[test]
@@ -332,7 +356,10 @@ mod tests {
 
     #[test]
     fn test_ladder_order() {
-        let mut v: Vec<Allele> = [">10", "10", "9.3", "<9", "9.1", "9", "9.x"].iter().map(|s| a(s)).collect();
+        let mut v: Vec<Allele> = [">10", "10", "9.3", "<9", "9.1", "9", "9.x"]
+            .iter()
+            .map(|s| a(s))
+            .collect();
         v.sort();
         let s: Vec<String> = v.iter().map(|x| x.to_string()).collect();
         assert_eq!(s, ["<9", "9", "9.1", "9.3", "9.x", "10", ">10"]);

@@ -218,24 +218,59 @@ struct Acc {
     hits: Vec<(u32, u32, u8, u8)>,
 }
 
-/// Adds the full / partial matches of `(xi, yi)` against every row of the tile.
+/// One locus of row `i` against a tile: the tile's code windows and row `i`'s codes.
+type TileLocus<'a> = (&'a [u8], &'a [u8], u8, u8);
+
+/// Lanes per register block (one AVX2 register of bytes).
+const LANES: usize = 32;
+
+/// Counts, for every row of the tile, the loci matching row `i` fully (`m`) and partially
+/// (`p`). The counters of 32 rows stay in registers across all loci; every compare is
+/// branch-free so that the lanes vectorise.
 #[inline(always)]
-fn kernel(xa: &[u8], xb: &[u8], xi: u8, yi: u8, m: &mut [u8], p: &mut [u8]) {
-    let n = xa.len().min(xb.len()).min(m.len()).min(p.len());
-    let (xa, xb, m, p) = (&xa[..n], &xb[..n], &mut m[..n], &mut p[..n]);
-    for k in 0..n {
-        let (x, y) = (xa[k], xb[k]);
-        let full = (x == xi) & (y == yi);
-        let shared = (x == xi) | (x == yi) | (y == xi) | (y == yi);
-        m[k] += full as u8;
-        p[k] += (shared ^ full) as u8;
+fn kernel(loci: &[TileLocus<'_>], m: &mut [u8], p: &mut [u8]) {
+    let len = m.len().min(p.len());
+    let blocks = len / LANES;
+    for c in 0..blocks {
+        let base = c * LANES;
+        let mut mm = [0u8; LANES];
+        let mut pp = [0u8; LANES];
+        for &(a, b, xi, yi) in loci {
+            let (Some(xa), Some(xb)) = (a.get(base..base + LANES), b.get(base..base + LANES))
+            else {
+                continue;
+            };
+            for k in 0..LANES {
+                let (x, y) = (xa[k], xb[k]);
+                let full = (x == xi) & (y == yi);
+                let shared = (x == xi) | (x == yi) | (y == xi) | (y == yi);
+                mm[k] += full as u8;
+                pp[k] += (shared ^ full) as u8;
+            }
+        }
+        m[base..base + LANES].copy_from_slice(&mm);
+        p[base..base + LANES].copy_from_slice(&pp);
+    }
+    for k in blocks * LANES..len {
+        let (mut mk, mut pk) = (0u8, 0u8);
+        for &(a, b, xi, yi) in loci {
+            let (Some(&x), Some(&y)) = (a.get(k), b.get(k)) else {
+                continue;
+            };
+            let full = (x == xi) & (y == yi);
+            let shared = (x == xi) | (x == yi) | (y == xi) | (y == yi);
+            mk += full as u8;
+            pk += (shared ^ full) as u8;
+        }
+        m[k] = mk;
+        p[k] = pk;
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn kernel_avx2(xa: &[u8], xb: &[u8], xi: u8, yi: u8, m: &mut [u8], p: &mut [u8]) {
-    kernel(xa, xb, xi, yi, m, p)
+fn kernel_avx2(loci: &[TileLocus<'_>], m: &mut [u8], p: &mut [u8]) {
+    kernel(loci, m, p)
 }
 
 fn has_avx2() -> bool {
@@ -250,15 +285,15 @@ fn has_avx2() -> bool {
 }
 
 #[inline]
-fn run_kernel(avx2: bool, xa: &[u8], xb: &[u8], xi: u8, yi: u8, m: &mut [u8], p: &mut [u8]) {
+fn run_kernel(avx2: bool, loci: &[TileLocus<'_>], m: &mut [u8], p: &mut [u8]) {
     #[cfg(target_arch = "x86_64")]
     if avx2 {
         // SAFETY: `avx2` is true only when the CPU reports AVX2 (`has_avx2`).
-        unsafe { kernel_avx2(xa, xb, xi, yi, m, p) };
+        unsafe { kernel_avx2(loci, m, p) };
         return;
     }
     let _ = avx2;
-    kernel(xa, xb, xi, yi, m, p)
+    kernel(loci, m, p)
 }
 
 impl Index {
@@ -336,6 +371,7 @@ impl Index {
                     let mut m = vec![0u8; TILE];
                     let mut p = vec![0u8; TILE];
                     let mut local = vec![0u32; width * width];
+                    let mut tile: Vec<TileLocus<'_>> = Vec::with_capacity(dense.len());
                     let i1 = (i0 + IBLOCK).min(n);
                     let mut t0 = i0 + 1;
                     while t0 < n {
@@ -346,23 +382,14 @@ impl Index {
                                 continue;
                             }
                             let len = t1 - j0;
-                            m[..len].fill(0);
-                            p[..len].fill(0);
-                            for (a, b) in &dense {
-                                let (xi, yi) = (a[i], b[i]);
-                                if xi == UNTYPED || xi > MAX_CODE {
-                                    continue;
-                                }
-                                run_kernel(
-                                    avx2,
-                                    &a[j0..t1],
-                                    &b[j0..t1],
-                                    xi,
-                                    yi,
-                                    &mut m[..len],
-                                    &mut p[..len],
-                                );
-                            }
+                            tile.clear();
+                            tile.extend(
+                                dense
+                                    .iter()
+                                    .filter(|(a, _)| a[i] != UNTYPED && a[i] <= MAX_CODE)
+                                    .map(|(a, b)| (&a[j0..t1], &b[j0..t1], a[i], b[i])),
+                            );
+                            run_kernel(avx2, &tile, &mut m[..len], &mut p[..len]);
                             for k in 0..len {
                                 let (mk, pk) = (m[k] as usize, p[k] as usize);
                                 if let Some(c) = local.get_mut(mk * width + pk) {

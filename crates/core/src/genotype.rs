@@ -62,20 +62,30 @@ impl Genotype {
                 let mut distinct: Vec<Allele> = alleles.to_vec();
                 distinct.sort();
                 distinct.dedup();
-                return Err(GenotypeError::TooMany { found: distinct.len() });
+                return Err(GenotypeError::TooMany {
+                    found: distinct.len(),
+                });
             }
             arr.copy_within(pos..len, pos + 1);
             arr[pos] = a;
             len += 1;
         }
-        Ok(Genotype { len: len as u8, required: u8::MAX, alleles: arr })
+        Ok(Genotype {
+            len: len as u8,
+            required: u8::MAX,
+            alleles: arr,
+        })
     }
 
     /// A homozygote or single observed allele.
     pub fn single(a: Allele) -> Genotype {
         let mut arr = [FILLER; MAX_ALLELES];
         arr[0] = a;
-        Genotype { len: 1, required: u8::MAX, alleles: arr }
+        Genotype {
+            len: 1,
+            required: u8::MAX,
+            alleles: arr,
+        }
     }
 
     /// Flags `allele` as required (replacing any earlier flag): it must be one of the alleles.
@@ -201,7 +211,10 @@ mod tests {
         let g = Genotype::parse_at(l, "14,13").unwrap();
         assert_eq!(g.to_string(), "13,14");
         assert_eq!(Genotype::parse_at(l, "13,13").unwrap().len(), 1);
-        assert_eq!(Genotype::parse_at(l, "9.3/10").unwrap().to_string(), "9.3,10");
+        assert_eq!(
+            Genotype::parse_at(l, "9.3/10").unwrap().to_string(),
+            "9.3,10"
+        );
         assert!(Genotype::parse_at(l, "").is_err());
         assert!(Genotype::parse_at(l, "1,2,3,4,5,6,7,8,9").is_err());
         let amel = Locus::lookup("AMEL").unwrap();

@@ -59,11 +59,11 @@ pub mod stats;
 pub mod table;
 
 pub use allele::Allele;
+pub use freq::FreqTable;
 pub use genotype::Genotype;
 pub use index::{Index, IndexError};
+pub use kinship::Relationship;
 pub use locus::{Kit, Locus, LocusKind};
 pub use profile::{Profile, ProfileId, SpecimenCategory};
 pub use search::{Hit, LocusResult, PrumQuality, SearchOptions, Stringency};
-pub use freq::FreqTable;
-pub use kinship::Relationship;
 pub use stats::Log10;

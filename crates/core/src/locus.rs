@@ -36,68 +36,300 @@ use LocusKind::{Amelogenin as Am, Autosomal as Au, YChromosome as Yc};
 /// added in 2017, other autosomal loci, Amelogenin, Y markers).
 const KNOWN: &[Known] = &[
     // CODIS core 13 (FBI, 1998)
-    Known { name: "CSF1PO", kind: Au, aliases: &["CSF1P0"] },
-    Known { name: "FGA", kind: Au, aliases: &[] },
-    Known { name: "TH01", kind: Au, aliases: &["THO1"] },
-    Known { name: "TPOX", kind: Au, aliases: &["TP0X"] },
-    Known { name: "vWA", kind: Au, aliases: &[] },
-    Known { name: "D3S1358", kind: Au, aliases: &[] },
-    Known { name: "D5S818", kind: Au, aliases: &[] },
-    Known { name: "D7S820", kind: Au, aliases: &[] },
-    Known { name: "D8S1179", kind: Au, aliases: &[] },
-    Known { name: "D13S317", kind: Au, aliases: &[] },
-    Known { name: "D16S539", kind: Au, aliases: &[] },
-    Known { name: "D18S51", kind: Au, aliases: &[] },
-    Known { name: "D21S11", kind: Au, aliases: &[] },
+    Known {
+        name: "CSF1PO",
+        kind: Au,
+        aliases: &["CSF1P0"],
+    },
+    Known {
+        name: "FGA",
+        kind: Au,
+        aliases: &[],
+    },
+    Known {
+        name: "TH01",
+        kind: Au,
+        aliases: &["THO1"],
+    },
+    Known {
+        name: "TPOX",
+        kind: Au,
+        aliases: &["TP0X"],
+    },
+    Known {
+        name: "vWA",
+        kind: Au,
+        aliases: &[],
+    },
+    Known {
+        name: "D3S1358",
+        kind: Au,
+        aliases: &[],
+    },
+    Known {
+        name: "D5S818",
+        kind: Au,
+        aliases: &[],
+    },
+    Known {
+        name: "D7S820",
+        kind: Au,
+        aliases: &[],
+    },
+    Known {
+        name: "D8S1179",
+        kind: Au,
+        aliases: &[],
+    },
+    Known {
+        name: "D13S317",
+        kind: Au,
+        aliases: &[],
+    },
+    Known {
+        name: "D16S539",
+        kind: Au,
+        aliases: &[],
+    },
+    Known {
+        name: "D18S51",
+        kind: Au,
+        aliases: &[],
+    },
+    Known {
+        name: "D21S11",
+        kind: Au,
+        aliases: &[],
+    },
     // added to the CODIS core on 2017-01-01
-    Known { name: "D1S1656", kind: Au, aliases: &[] },
-    Known { name: "D2S441", kind: Au, aliases: &[] },
-    Known { name: "D2S1338", kind: Au, aliases: &[] },
-    Known { name: "D10S1248", kind: Au, aliases: &[] },
-    Known { name: "D12S391", kind: Au, aliases: &[] },
-    Known { name: "D19S433", kind: Au, aliases: &[] },
-    Known { name: "D22S1045", kind: Au, aliases: &[] },
+    Known {
+        name: "D1S1656",
+        kind: Au,
+        aliases: &[],
+    },
+    Known {
+        name: "D2S441",
+        kind: Au,
+        aliases: &[],
+    },
+    Known {
+        name: "D2S1338",
+        kind: Au,
+        aliases: &[],
+    },
+    Known {
+        name: "D10S1248",
+        kind: Au,
+        aliases: &[],
+    },
+    Known {
+        name: "D12S391",
+        kind: Au,
+        aliases: &[],
+    },
+    Known {
+        name: "D19S433",
+        kind: Au,
+        aliases: &[],
+    },
+    Known {
+        name: "D22S1045",
+        kind: Au,
+        aliases: &[],
+    },
     // other autosomal loci found in commercial kits and in NIST 1036
-    Known { name: "Penta D", kind: Au, aliases: &[] },
-    Known { name: "Penta E", kind: Au, aliases: &[] },
-    Known { name: "SE33", kind: Au, aliases: &["ACTBP2"] },
-    Known { name: "D6S1043", kind: Au, aliases: &[] },
-    Known { name: "FES", kind: Au, aliases: &["FESFPS"] },
-    Known { name: "F13A01", kind: Au, aliases: &["F13A1"] },
-    Known { name: "F13B", kind: Au, aliases: &[] },
-    Known { name: "LPL", kind: Au, aliases: &[] },
-    Known { name: "Penta C", kind: Au, aliases: &[] },
+    Known {
+        name: "Penta D",
+        kind: Au,
+        aliases: &[],
+    },
+    Known {
+        name: "Penta E",
+        kind: Au,
+        aliases: &[],
+    },
+    Known {
+        name: "SE33",
+        kind: Au,
+        aliases: &["ACTBP2"],
+    },
+    Known {
+        name: "D6S1043",
+        kind: Au,
+        aliases: &[],
+    },
+    Known {
+        name: "FES",
+        kind: Au,
+        aliases: &["FESFPS"],
+    },
+    Known {
+        name: "F13A01",
+        kind: Au,
+        aliases: &["F13A1"],
+    },
+    Known {
+        name: "F13B",
+        kind: Au,
+        aliases: &[],
+    },
+    Known {
+        name: "LPL",
+        kind: Au,
+        aliases: &[],
+    },
+    Known {
+        name: "Penta C",
+        kind: Au,
+        aliases: &[],
+    },
     // sex marker
-    Known { name: "AMEL", kind: Am, aliases: &["Amelogenin", "AM"] },
+    Known {
+        name: "AMEL",
+        kind: Am,
+        aliases: &["Amelogenin", "AM"],
+    },
     // Y markers of GlobalFiler, Fusion (6C), Yfiler, Yfiler Plus and PowerPlex Y23
-    Known { name: "DYS391", kind: Yc, aliases: &[] },
-    Known { name: "DYS576", kind: Yc, aliases: &[] },
-    Known { name: "DYS570", kind: Yc, aliases: &[] },
-    Known { name: "Yindel", kind: Yc, aliases: &["Y indel"] },
-    Known { name: "DYS19", kind: Yc, aliases: &[] },
-    Known { name: "DYS385", kind: Yc, aliases: &["DYS385 a/b", "DYS385ab"] },
-    Known { name: "DYS389I", kind: Yc, aliases: &[] },
-    Known { name: "DYS389II", kind: Yc, aliases: &[] },
-    Known { name: "DYS390", kind: Yc, aliases: &[] },
-    Known { name: "DYS392", kind: Yc, aliases: &[] },
-    Known { name: "DYS393", kind: Yc, aliases: &[] },
-    Known { name: "DYS437", kind: Yc, aliases: &[] },
-    Known { name: "DYS438", kind: Yc, aliases: &[] },
-    Known { name: "DYS439", kind: Yc, aliases: &[] },
-    Known { name: "DYS448", kind: Yc, aliases: &[] },
-    Known { name: "DYS456", kind: Yc, aliases: &[] },
-    Known { name: "DYS458", kind: Yc, aliases: &[] },
-    Known { name: "DYS635", kind: Yc, aliases: &[] },
-    Known { name: "YGATAH4", kind: Yc, aliases: &["Y GATA H4", "GATA H4"] },
-    Known { name: "DYS449", kind: Yc, aliases: &[] },
-    Known { name: "DYS460", kind: Yc, aliases: &[] },
-    Known { name: "DYS481", kind: Yc, aliases: &[] },
-    Known { name: "DYS518", kind: Yc, aliases: &[] },
-    Known { name: "DYS533", kind: Yc, aliases: &[] },
-    Known { name: "DYS549", kind: Yc, aliases: &[] },
-    Known { name: "DYS627", kind: Yc, aliases: &[] },
-    Known { name: "DYS643", kind: Yc, aliases: &[] },
-    Known { name: "DYF387S1", kind: Yc, aliases: &[] },
+    Known {
+        name: "DYS391",
+        kind: Yc,
+        aliases: &[],
+    },
+    Known {
+        name: "DYS576",
+        kind: Yc,
+        aliases: &[],
+    },
+    Known {
+        name: "DYS570",
+        kind: Yc,
+        aliases: &[],
+    },
+    Known {
+        name: "Yindel",
+        kind: Yc,
+        aliases: &["Y indel"],
+    },
+    Known {
+        name: "DYS19",
+        kind: Yc,
+        aliases: &[],
+    },
+    Known {
+        name: "DYS385",
+        kind: Yc,
+        aliases: &["DYS385 a/b", "DYS385ab"],
+    },
+    Known {
+        name: "DYS389I",
+        kind: Yc,
+        aliases: &[],
+    },
+    Known {
+        name: "DYS389II",
+        kind: Yc,
+        aliases: &[],
+    },
+    Known {
+        name: "DYS390",
+        kind: Yc,
+        aliases: &[],
+    },
+    Known {
+        name: "DYS392",
+        kind: Yc,
+        aliases: &[],
+    },
+    Known {
+        name: "DYS393",
+        kind: Yc,
+        aliases: &[],
+    },
+    Known {
+        name: "DYS437",
+        kind: Yc,
+        aliases: &[],
+    },
+    Known {
+        name: "DYS438",
+        kind: Yc,
+        aliases: &[],
+    },
+    Known {
+        name: "DYS439",
+        kind: Yc,
+        aliases: &[],
+    },
+    Known {
+        name: "DYS448",
+        kind: Yc,
+        aliases: &[],
+    },
+    Known {
+        name: "DYS456",
+        kind: Yc,
+        aliases: &[],
+    },
+    Known {
+        name: "DYS458",
+        kind: Yc,
+        aliases: &[],
+    },
+    Known {
+        name: "DYS635",
+        kind: Yc,
+        aliases: &[],
+    },
+    Known {
+        name: "YGATAH4",
+        kind: Yc,
+        aliases: &["Y GATA H4", "GATA H4"],
+    },
+    Known {
+        name: "DYS449",
+        kind: Yc,
+        aliases: &[],
+    },
+    Known {
+        name: "DYS460",
+        kind: Yc,
+        aliases: &[],
+    },
+    Known {
+        name: "DYS481",
+        kind: Yc,
+        aliases: &[],
+    },
+    Known {
+        name: "DYS518",
+        kind: Yc,
+        aliases: &[],
+    },
+    Known {
+        name: "DYS533",
+        kind: Yc,
+        aliases: &[],
+    },
+    Known {
+        name: "DYS549",
+        kind: Yc,
+        aliases: &[],
+    },
+    Known {
+        name: "DYS627",
+        kind: Yc,
+        aliases: &[],
+    },
+    Known {
+        name: "DYS643",
+        kind: Yc,
+        aliases: &[],
+    },
+    Known {
+        name: "DYF387S1",
+        kind: Yc,
+        aliases: &[],
+    },
 ];
 
 /// CMF 3.2 and later: a locus element carries at most this many characters of name.
@@ -165,7 +397,10 @@ fn registry() -> &'static RwLock<Registry> {
                 by_norm.insert(normalize_name(a), id);
             }
         }
-        RwLock::new(Registry { by_norm, custom: Vec::new() })
+        RwLock::new(Registry {
+            by_norm,
+            custom: Vec::new(),
+        })
     })
 }
 
@@ -176,14 +411,20 @@ impl Locus {
     pub fn lookup(name: &str) -> Result<Locus, LocusError> {
         let norm = normalize_name(name);
         if norm.is_empty() {
-            return Err(LocusError::Invalid { name: name.to_string(), reason: "empty name" });
+            return Err(LocusError::Invalid {
+                name: name.to_string(),
+                reason: "empty name",
+            });
         }
         let reg = registry().read().unwrap_or_else(|e| e.into_inner());
         if let Some(&l) = reg.by_norm.get(&norm) {
             return Ok(l);
         }
         drop(reg);
-        Err(LocusError::Unknown { name: name.to_string(), closest: closest_known(&norm) })
+        Err(LocusError::Unknown {
+            name: name.to_string(),
+            closest: closest_known(&norm),
+        })
     }
 
     /// Looks up a locus, registering it as a custom locus when it is not known.
@@ -203,7 +444,10 @@ impl Locus {
                         reason: "custom locus names are at most 32 characters",
                     });
                 }
-                if trimmed.chars().any(|c| c.is_control() || c == ',' || c == '|' || c == ';') {
+                if trimmed
+                    .chars()
+                    .any(|c| c.is_control() || c == ',' || c == '|' || c == ';')
+                {
                     return Err(LocusError::Invalid {
                         name: name.to_string(),
                         reason: "control characters, ',', '|' and ';' are not allowed",
@@ -236,7 +480,11 @@ impl Locus {
 
     /// Looks up a locus, allowing custom loci only when `allow_custom` is true.
     pub fn parse_with(name: &str, allow_custom: bool) -> Result<Locus, LocusError> {
-        if allow_custom { Locus::lookup_or_custom(name) } else { Locus::lookup(name) }
+        if allow_custom {
+            Locus::lookup_or_custom(name)
+        } else {
+            Locus::lookup(name)
+        }
     }
 
     /// The canonical name (e.g. `vWA`, `Penta E`, `TH01`).
@@ -245,7 +493,9 @@ impl Locus {
             Some(k) => k.name,
             None => {
                 let reg = registry().read().unwrap_or_else(|e| e.into_inner());
-                reg.custom.get(self.0 as usize - KNOWN.len()).map_or("?", |c| c.0)
+                reg.custom
+                    .get(self.0 as usize - KNOWN.len())
+                    .map_or("?", |c| c.0)
             }
         }
     }
@@ -309,7 +559,12 @@ fn closest_known(norm: &str) -> Vec<&'static str> {
         scored.push((best, k.name));
     }
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-    scored.into_iter().filter(|s| s.0 >= 0.75).take(3).map(|s| s.1).collect()
+    scored
+        .into_iter()
+        .filter(|s| s.0 >= 0.75)
+        .take(3)
+        .map(|s| s.1)
+        .collect()
 }
 
 impl fmt::Display for Locus {
@@ -379,8 +634,9 @@ const CODIS13: &[&str] = &[
     "CSF1PO", "FGA", "TH01", "TPOX", "vWA", "D3S1358", "D5S818", "D7S820", "D8S1179", "D13S317",
     "D16S539", "D18S51", "D21S11",
 ];
-const CODIS20_EXTRA: &[&str] =
-    &["D1S1656", "D2S441", "D2S1338", "D10S1248", "D12S391", "D19S433", "D22S1045"];
+const CODIS20_EXTRA: &[&str] = &[
+    "D1S1656", "D2S441", "D2S1338", "D10S1248", "D12S391", "D19S433", "D22S1045",
+];
 const ESS: &[&str] = &[
     "FGA", "TH01", "vWA", "D1S1656", "D2S441", "D3S1358", "D8S1179", "D10S1248", "D12S391",
     "D18S51", "D21S11", "D22S1045",
@@ -456,7 +712,9 @@ impl Kit {
             }
             Kit::PowerPlexFusion6C => {
                 names.extend(codis20());
-                names.extend(["Penta D", "Penta E", "DYS391", "AMEL", "SE33", "DYS576", "DYS570"]);
+                names.extend([
+                    "Penta D", "Penta E", "DYS391", "AMEL", "SE33", "DYS576", "DYS570",
+                ]);
             }
             Kit::Investigator24plex => {
                 names.extend(codis20());
@@ -495,7 +753,9 @@ impl fmt::Display for Kit {
 
 /// The error of parsing a kit name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown kit or panel '{0}' (known: CODIS 13, CODIS 20, ESS, Identifiler, PowerPlex 16, PowerPlex 21, GlobalFiler, PowerPlex Fusion, PowerPlex Fusion 6C, Investigator 24plex, VeriFiler Plus, NGM, NGM SElect)")]
+#[error(
+    "unknown kit or panel '{0}' (known: CODIS 13, CODIS 20, ESS, Identifiler, PowerPlex 16, PowerPlex 21, GlobalFiler, PowerPlex Fusion, PowerPlex Fusion 6C, Investigator 24plex, VeriFiler Plus, NGM, NGM SElect)"
+)]
 pub struct KitError(pub String);
 
 impl FromStr for Kit {
@@ -513,7 +773,9 @@ impl FromStr for Kit {
             "GLOBALFILER" | "GLOBALFILEREXPRESS" => Kit::GlobalFiler,
             "POWERPLEXFUSION" | "FUSION" => Kit::PowerPlexFusion,
             "POWERPLEXFUSION6C" | "FUSION6C" => Kit::PowerPlexFusion6C,
-            "INVESTIGATOR24PLEX" | "INVESTIGATOR24PLEXQSKIT" | "INVESTIGATOR24PLEXGO!KIT"
+            "INVESTIGATOR24PLEX"
+            | "INVESTIGATOR24PLEXQSKIT"
+            | "INVESTIGATOR24PLEXGO!KIT"
             | "24PLEX" => Kit::Investigator24plex,
             "VERIFILERPLUS" | "VERIFILER" => Kit::VeriFilerPlus,
             "NGM" => Kit::Ngm,
@@ -553,7 +815,11 @@ mod tests {
             ("DYS385 a/b", "DYS385"),
         ];
         for (given, canonical) in cases {
-            assert_eq!(Locus::lookup(given).map(|l| l.name()), Ok(canonical), "{given}");
+            assert_eq!(
+                Locus::lookup(given).map(|l| l.name()),
+                Ok(canonical),
+                "{given}"
+            );
         }
     }
 

@@ -29,7 +29,10 @@ pub struct ProfileIdError {
 impl ProfileId {
     /// Checks and wraps a specimen id.
     pub fn new(id: &str) -> Result<ProfileId, ProfileIdError> {
-        let err = |reason| ProfileIdError { id: id.to_string(), reason };
+        let err = |reason| ProfileIdError {
+            id: id.to_string(),
+            reason,
+        };
         if id.is_empty() {
             return Err(err("empty"));
         }
@@ -85,8 +88,10 @@ impl<'de> serde::Deserialize<'de> for ProfileId {
 
 macro_rules! categories {
     ($($(#[$m:meta])* $v:ident => $s:literal,)*) => {
-        /// A CODIS specimen category (`SpecimenCategoryType` of `cmf-lists.xml`), spelled and
-        /// compared exactly as CODIS does (case-sensitive).
+        /// A CODIS specimen category (`SpecimenCategoryType` of `cmf-lists.xml`, plus "Deduced
+        /// Victim Known" of the CMF 3.2 schema), spelled and compared exactly as CODIS does
+        /// (case-sensitive). New categories are only ever appended: index files store a
+        /// category as its position in [`SpecimenCategory::ALL`].
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
         pub enum SpecimenCategory {
@@ -140,6 +145,9 @@ categories! {
     UnreviewedOffender => "Unreviewed Offender",
     VictimKnown => "Victim, Known",
     Volunteer => "Volunteer",
+    // in the CMF 3.2 schema but not in cmf-lists.xml; appended so that index files, which store a
+    // category as its position in this list, keep their meaning
+    DeducedVictimKnown => "Deduced Victim Known",
 }
 
 /// The error of parsing a specimen category.
@@ -167,7 +175,10 @@ impl SpecimenCategory {
     /// Forensic (crime-scene) categories: searched against the database.
     pub fn is_forensic(self) -> bool {
         use SpecimenCategory::*;
-        matches!(self, ForensicMixture | ForensicPartial | ForensicTargeted | ForensicUnknown)
+        matches!(
+            self,
+            ForensicMixture | ForensicPartial | ForensicTargeted | ForensicUnknown
+        )
     }
 
     /// Mixture categories.
@@ -196,17 +207,29 @@ impl SpecimenCategory {
 fn category_error(s: &str) -> CategoryError {
     let closest = SpecimenCategory::ALL
         .iter()
-        .map(|c| (strsim::jaro_winkler(&s.to_lowercase(), &c.as_str().to_lowercase()), c.as_str()))
+        .map(|c| {
+            (
+                strsim::jaro_winkler(&s.to_lowercase(), &c.as_str().to_lowercase()),
+                c.as_str(),
+            )
+        })
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c);
-    CategoryError { found: s.to_string(), closest }
+    CategoryError {
+        found: s.to_string(),
+        closest,
+    }
 }
 
 impl FromStr for SpecimenCategory {
     type Err = CategoryError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        SpecimenCategory::ALL.iter().copied().find(|c| c.as_str() == s).ok_or_else(|| category_error(s))
+        SpecimenCategory::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| category_error(s))
     }
 }
 
@@ -381,13 +404,21 @@ impl Profile {
 
     /// Number of typed autosomal loci: the loci that count in matching.
     pub fn counted_locus_count(&self) -> usize {
-        self.genotypes.iter().filter(|(l, _)| l.is_counted()).count()
+        self.genotypes
+            .iter()
+            .filter(|(l, _)| l.is_counted())
+            .count()
     }
 
     /// The most alleles at any autosomal locus (more than 2 suggests a mixture, 3 may be a
     /// tri-allelic reference).
     pub fn max_alleles(&self) -> usize {
-        self.genotypes.iter().filter(|(l, _)| l.is_counted()).map(|(_, g)| g.len()).max().unwrap_or(0)
+        self.genotypes
+            .iter()
+            .filter(|(l, _)| l.is_counted())
+            .map(|(_, g)| g.len())
+            .max()
+            .unwrap_or(0)
     }
 
     /// Keeps the spelling a file used for a locus, for export.
@@ -404,7 +435,9 @@ impl Profile {
 
     /// The spelling to export a locus name with: the original one if kept, else the canonical.
     pub fn spelling(&self, locus: Locus) -> &str {
-        self.spellings.get(&locus).map_or(locus.name(), String::as_str)
+        self.spellings
+            .get(&locus)
+            .map_or(locus.name(), String::as_str)
     }
 }
 
@@ -423,12 +456,18 @@ mod tests {
 
     #[test]
     fn test_category_parse() {
-        assert_eq!("Forensic, Unknown".parse(), Ok(SpecimenCategory::ForensicUnknown));
+        assert_eq!(
+            "Forensic, Unknown".parse(),
+            Ok(SpecimenCategory::ForensicUnknown)
+        );
         assert!("forensic, unknown".parse::<SpecimenCategory>().is_err());
-        assert_eq!(SpecimenCategory::parse_lenient("forensic, unknown"), Ok(SpecimenCategory::ForensicUnknown));
+        assert_eq!(
+            SpecimenCategory::parse_lenient("forensic, unknown"),
+            Ok(SpecimenCategory::ForensicUnknown)
+        );
         let e = "Convicted Ofender".parse::<SpecimenCategory>().unwrap_err();
         assert_eq!(e.closest, Some("Convicted Offender"));
-        assert_eq!(SpecimenCategory::ALL.len(), 34);
+        assert_eq!(SpecimenCategory::ALL.len(), 35);
         for c in SpecimenCategory::ALL {
             assert!(c.as_str().len() <= 32);
         }

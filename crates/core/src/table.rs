@@ -119,7 +119,9 @@ fn list_columns(columns: &[UnknownColumn]) -> String {
 }
 
 fn suggest_category(closest: &Option<&'static str>) -> String {
-    closest.map(|c| format!("; did you mean '{c}'?")).unwrap_or_default()
+    closest
+        .map(|c| format!("; did you mean '{c}'?"))
+        .unwrap_or_default()
 }
 
 /// The error of reading a lab table. Every variant names the file; row errors name the 1-based
@@ -378,7 +380,10 @@ pub fn read<R: Read>(
     opts: &TableOptions,
 ) -> Result<TableRead, TableError> {
     let file = || source_name.to_string();
-    let io_err = |source| TableError::Io { file: file(), source };
+    let io_err = |source| TableError::Io {
+        file: file(),
+        source,
+    };
 
     // Read the first line (or the first 64 KiB) to strip a BOM and pick the delimiter, then hand
     // that prefix and the rest of the input to the CSV reader.
@@ -398,7 +403,11 @@ pub fn read<R: Read>(
             break;
         }
     }
-    let start = if prefix.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let start = if prefix.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
     let delimiter = detect_delimiter(&prefix[start..]);
     let mut source = io::Cursor::new(prefix).chain(input);
     if start > 0 {
@@ -418,13 +427,23 @@ pub fn read<R: Read>(
         let line = e.position().map_or(line, |p| p.line());
         let reason = e.to_string();
         match e.into_kind() {
-            csv::ErrorKind::Io(source) => TableError::Io { file: file(), source },
-            _ => TableError::Malformed { file: file(), line, reason },
+            csv::ErrorKind::Io(source) => TableError::Io {
+                file: file(),
+                source,
+            },
+            _ => TableError::Malformed {
+                file: file(),
+                line,
+                reason,
+            },
         }
     };
     // skip blank lines before the header (the CSV reader already skips truly empty ones)
     loop {
-        if !csv.read_byte_record(&mut record).map_err(|e| csv_err(e, 1))? {
+        if !csv
+            .read_byte_record(&mut record)
+            .map_err(|e| csv_err(e, 1))?
+        {
             return Err(TableError::NoHeader { file: file() });
         }
         if !record.iter().all(|c| c.trim_ascii().is_empty()) {
@@ -437,7 +456,11 @@ pub fn read<R: Read>(
         match std::str::from_utf8(cell) {
             Ok(s) => headers.push(s.trim().to_string()),
             Err(_) => {
-                return Err(TableError::NotUtf8 { file: file(), line: header_line, column: i + 1 });
+                return Err(TableError::NotUtf8 {
+                    file: file(),
+                    line: header_line,
+                    column: i + 1,
+                });
             }
         }
     }
@@ -669,7 +692,10 @@ impl Plan {
             None => match headers.first() {
                 Some(h) if !is_locus_header(h) && fields.first() == Some(&None) => 0,
                 _ => {
-                    return Err(TableError::NoIdColumn { file: file.to_string(), line });
+                    return Err(TableError::NoIdColumn {
+                        file: file.to_string(),
+                        line,
+                    });
                 }
             },
         };
@@ -738,7 +764,11 @@ impl Plan {
             let (locus, spelling, suffix) = match found {
                 Ok(f) => f,
                 Err(error) => {
-                    unknown.push(UnknownColumn { column: i + 1, header: header.clone(), error });
+                    unknown.push(UnknownColumn {
+                        column: i + 1,
+                        header: header.clone(),
+                        error,
+                    });
                     continue;
                 }
             };
@@ -784,7 +814,10 @@ impl Plan {
             }
         }
         if plan.slots.is_empty() {
-            return Err(TableError::NoLocusColumn { file: file.to_string(), line });
+            return Err(TableError::NoLocusColumn {
+                file: file.to_string(),
+                line,
+            });
         }
         Ok(plan)
     }
@@ -821,7 +854,9 @@ fn fast_repeat(s: &[u8]) -> Option<Allele> {
     if int.is_empty() || int.len() > 3 || !int.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let repeats = int.iter().fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
+    let repeats = int
+        .iter()
+        .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
     if repeats == 0 && extra == 0 {
         return None; // not positive: let `Allele::parse` say so
     }
@@ -838,9 +873,11 @@ impl Rows<'_> {
         let bytes = record.get(column).unwrap_or_default();
         match std::str::from_utf8(bytes) {
             Ok(s) => Ok(s.trim()),
-            Err(_) => {
-                Err(TableError::NotUtf8 { file: self.file.to_string(), line, column: column + 1 })
-            }
+            Err(_) => Err(TableError::NotUtf8 {
+                file: self.file.to_string(),
+                line,
+                column: column + 1,
+            }),
         }
     }
 
@@ -853,7 +890,10 @@ impl Rows<'_> {
         let plan = self.plan;
         let file = || self.file.to_string();
         if record.len() != plan.width {
-            let extra_empty = record.iter().skip(plan.width).all(|c| c.trim_ascii().is_empty());
+            let extra_empty = record
+                .iter()
+                .skip(plan.width)
+                .all(|c| c.trim_ascii().is_empty());
             if record.iter().all(|c| c.trim_ascii().is_empty()) {
                 return Ok(None);
             }
@@ -976,7 +1016,11 @@ impl Rows<'_> {
                             if part.trim().is_empty() {
                                 continue; // e.g. a non-breaking space
                             }
-                            if amel { Allele::parse_amelogenin(part) } else { Allele::parse(part) }
+                            if amel {
+                                Allele::parse_amelogenin(part)
+                            } else {
+                                Allele::parse(part)
+                            }
                         }
                     };
                     match parsed {
@@ -1066,7 +1110,9 @@ pub fn write_wide<W: Write>(w: W, profiles: &[Profile]) -> Result<(), io::Error>
     loci.sort_by_key(|&(locus, _)| locus);
     let with_partial = profiles.iter().any(Profile::is_partial);
 
-    let mut out = csv::WriterBuilder::new().buffer_capacity(1 << 16).from_writer(w);
+    let mut out = csv::WriterBuilder::new()
+        .buffer_capacity(1 << 16)
+        .from_writer(w);
     let mut header: Vec<&str> = vec!["id", "category", "lab"];
     if with_partial {
         header.push("partial");
@@ -1197,7 +1243,17 @@ mod tests {
         let t = read_str("id,D3S1358,vWA_1,vWA_2\nX,\"15,16\",17,18\n").unwrap();
         assert_eq!(cell(&t.profiles[0], "vWA").as_deref(), Some("17,18"));
         let e = read_str("id,vWA,vWA_1,vWA_2\nX,15,17,18\n").unwrap_err();
-        assert!(matches!(e, TableError::DuplicateColumn { column: 3, first_column: 2, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                TableError::DuplicateColumn {
+                    column: 3,
+                    first_column: 2,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let e = read_str("id,vWA_1,VWA_1\nX,15,17\n").unwrap_err();
         assert_eq!(
             e.to_string(),
@@ -1251,13 +1307,39 @@ mod tests {
             "data.csv, line 2, column 2: unknown specimen category 'Convicted Ofender' of specimen S1; did you mean 'Convicted Offender'?"
         );
         let e = read_str("id,partial,D3S1358\nS1,maybe,15\n").unwrap_err();
-        assert!(matches!(e, TableError::BadPartial { line: 2, column: 2, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                TableError::BadPartial {
+                    line: 2,
+                    column: 2,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let e = read_str("id,D3S1358\n,15\n").unwrap_err();
-        assert_eq!(e.to_string(), "data.csv, line 2, column 1: invalid specimen id '': empty");
+        assert_eq!(
+            e.to_string(),
+            "data.csv, line 2, column 1: invalid specimen id '': empty"
+        );
         let e = read_str("id,D3S1358\nS1,15,16\n").unwrap_err();
-        assert_eq!(e.to_string(), "data.csv, line 2: 3 fields, the header has 2");
+        assert_eq!(
+            e.to_string(),
+            "data.csv, line 2: 3 fields, the header has 2"
+        );
         let e = read_str("id,D3S1358,vWA\nS1,15\n").unwrap_err();
-        assert!(matches!(e, TableError::FieldCount { found: 2, expected: 3, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                TableError::FieldCount {
+                    found: 2,
+                    expected: 3,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         // trailing empty fields and empty rows are fine
         let t = read_str("id,D3S1358\nS1,15,,\n,\n\nS2,16\n").unwrap();
         assert_eq!(t.profiles.len(), 2);
@@ -1268,19 +1350,35 @@ mod tests {
         let text = "id,D8S1197,D3S1358,Kit,vWA_1,D8S1197_2\nS1,13,15,GF,17,13\n";
         let e = read_str(text).unwrap_err();
         let msg = e.to_string();
-        assert!(msg.starts_with("data.csv, line 1: unknown columns"), "{msg}");
-        assert!(msg.contains("column 2 'D8S1197' (did you mean D8S1179"), "{msg}");
+        assert!(
+            msg.starts_with("data.csv, line 1: unknown columns"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("column 2 'D8S1197' (did you mean D8S1179"),
+            "{msg}"
+        );
         assert!(msg.contains("column 4 'Kit'"), "{msg}");
-        assert!(msg.contains("column 6 'D8S1197_2' (did you mean D8S1179"), "{msg}");
+        assert!(
+            msg.contains("column 6 'D8S1197_2' (did you mean D8S1179"),
+            "{msg}"
+        );
         match e {
             TableError::UnknownColumns { columns, .. } => assert_eq!(columns.len(), 3),
             other => panic!("{other}"),
         }
 
-        let opts = TableOptions { ignore_unknown_columns: true, ..TableOptions::default() };
+        let opts = TableOptions {
+            ignore_unknown_columns: true,
+            ..TableOptions::default()
+        };
         let t = read(text.as_bytes(), "data.csv", &opts).unwrap();
         assert_eq!(t.warnings.len(), 3, "{:?}", t.warnings);
-        assert!(t.warnings[1].contains("column 4 'Kit' ignored"), "{:?}", t.warnings);
+        assert!(
+            t.warnings[1].contains("column 4 'Kit' ignored"),
+            "{:?}",
+            t.warnings
+        );
         assert_eq!(t.profiles[0].locus_count(), 2);
     }
 
@@ -1288,7 +1386,10 @@ mod tests {
     fn test_read_with_custom_loci() {
         let text = "id,D3S1358,ZZTEST7,ZZTEST8_1,ZZTEST8_2\nS1,15,11,12,13\n";
         assert!(read_str(text).is_err());
-        let opts = TableOptions { allow_custom_loci: true, ..TableOptions::default() };
+        let opts = TableOptions {
+            allow_custom_loci: true,
+            ..TableOptions::default()
+        };
         let t = read(text.as_bytes(), "data.csv", &opts).unwrap();
         let p = &t.profiles[0];
         assert_eq!(cell(p, "ZZTEST7").as_deref(), Some("11"));
@@ -1306,14 +1407,27 @@ mod tests {
             "{e}"
         );
         let e = read_str("sample,vWA_1,vWA_2\nS9,17,1x\n").unwrap_err();
-        assert!(matches!(e, TableError::BadAllele { line: 2, column: 3, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                TableError::BadAllele {
+                    line: 2,
+                    column: 3,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let e = read_str("sample,AMEL\nS9,Z\n").unwrap_err();
         assert!(e.to_string().contains("at AMEL of specimen S9"), "{e}");
         let e = read_str("sample,vWA\nS9,\"1,2,3,4,5,6,7,8,9\"\n").unwrap_err();
         assert!(matches!(e, TableError::BadGenotype { .. }), "{e}");
         assert!(std::error::Error::source(&e).is_some());
         let e = read_str("sample,vWA\nS9,0\n").unwrap_err();
-        assert!(e.to_string().ends_with("a repeat number must be positive"), "{e}");
+        assert!(
+            e.to_string().ends_with("a repeat number must be positive"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -1323,7 +1437,10 @@ mod tests {
             e.to_string(),
             "data.csv, line 4, column 1: specimen id 'S1' already used on line 2"
         );
-        let lenient = TableOptions { lenient: true, ..TableOptions::default() };
+        let lenient = TableOptions {
+            lenient: true,
+            ..TableOptions::default()
+        };
         assert!(read("id,vWA\nS1,17\nS1,18\n".as_bytes(), "x", &lenient).is_err());
     }
 
@@ -1345,35 +1462,88 @@ mod tests {
     fn test_read_with_untyped_rows() {
         let text = "id,vWA,TPOX\nS1,-,NA\nS2,17,8\nS3,q,8\n";
         let e = read_str(text).unwrap_err();
-        assert_eq!(e.to_string(), "data.csv, line 2: specimen S1 has no typed locus");
-        let lenient = TableOptions { lenient: true, ..TableOptions::default() };
+        assert_eq!(
+            e.to_string(),
+            "data.csv, line 2: specimen S1 has no typed locus"
+        );
+        let lenient = TableOptions {
+            lenient: true,
+            ..TableOptions::default()
+        };
         let t = read(text.as_bytes(), "data.csv", &lenient).unwrap();
         assert_eq!(t.profiles.len(), 1);
         assert_eq!(t.warnings.len(), 2);
-        assert!(t.warnings[0].ends_with("has no typed locus; row skipped"), "{:?}", t.warnings);
+        assert!(
+            t.warnings[0].ends_with("has no typed locus; row skipped"),
+            "{:?}",
+            t.warnings
+        );
     }
 
     #[test]
     fn test_read_with_header_errors() {
         assert!(matches!(read_str(""), Err(TableError::NoHeader { .. })));
-        assert!(matches!(read_str("\u{feff}"), Err(TableError::NoHeader { .. })));
-        assert!(matches!(read_str("D3S1358,vWA\n15,17\n"), Err(TableError::NoIdColumn { .. })));
-        assert!(matches!(read_str("id,population\nS1,x\n"), Err(TableError::NoLocusColumn { .. })));
-        assert!(matches!(read_str("id,sample,vWA\n"), Err(TableError::DuplicateColumn { .. })));
+        assert!(matches!(
+            read_str("\u{feff}"),
+            Err(TableError::NoHeader { .. })
+        ));
+        assert!(matches!(
+            read_str("D3S1358,vWA\n15,17\n"),
+            Err(TableError::NoIdColumn { .. })
+        ));
+        assert!(matches!(
+            read_str("id,population\nS1,x\n"),
+            Err(TableError::NoLocusColumn { .. })
+        ));
+        assert!(matches!(
+            read_str("id,sample,vWA\n"),
+            Err(TableError::DuplicateColumn { .. })
+        ));
         let e = read_str("\n,,\nid,sample,vWA\n").unwrap_err();
         assert!(
-            e.to_string().starts_with("data.csv, line 3, column 2: 'sample' gives the specimen id"),
+            e.to_string()
+                .starts_with("data.csv, line 3, column 2: 'sample' gives the specimen id"),
             "{e}"
         );
         // an empty-headed column must stay empty
         let t = read_str("id,vWA,\nS1,17,\n").unwrap();
         assert_eq!(t.profiles.len(), 1);
         let e = read_str("id,vWA,\nS1,17,x\n").unwrap_err();
-        assert!(matches!(e, TableError::ValueWithoutHeader { line: 2, column: 3, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                TableError::ValueWithoutHeader {
+                    line: 2,
+                    column: 3,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let e = read(&b"id,vWA\nS\xff,17\n"[..], "bin", &TableOptions::default()).unwrap_err();
-        assert!(matches!(e, TableError::NotUtf8 { line: 2, column: 1, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                TableError::NotUtf8 {
+                    line: 2,
+                    column: 1,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let e = read(&b"id,vWA\nS,1\xff\n"[..], "bin", &TableOptions::default()).unwrap_err();
-        assert!(matches!(e, TableError::NotUtf8 { line: 2, column: 2, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                TableError::NotUtf8 {
+                    line: 2,
+                    column: 2,
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
 
     #[test]
@@ -1390,7 +1560,11 @@ mod tests {
         ];
         for opts in [
             TableOptions::default(),
-            TableOptions { ignore_unknown_columns: true, lenient: true, ..TableOptions::default() },
+            TableOptions {
+                ignore_unknown_columns: true,
+                lenient: true,
+                ..TableOptions::default()
+            },
         ] {
             for s in samples {
                 let _ = read(s, "fuzz", &opts);
@@ -1415,8 +1589,10 @@ mod tests {
 
     #[test]
     fn test_push_genotype_with_display_equivalence() {
-        let mut alleles: Vec<Allele> =
-            [1u16, 9, 10, 65535].iter().map(|&t| Allele::Repeat(t)).collect();
+        let mut alleles: Vec<Allele> = [1u16, 9, 10, 65535]
+            .iter()
+            .map(|&t| Allele::Repeat(t))
+            .collect();
         alleles.extend((0..10).map(|e| Allele::repeat(999, e).unwrap()));
         alleles.extend(
             ["<8", ">15.2", "8.x", "OL", "F", "R", "X", "Y"]
@@ -1453,12 +1629,19 @@ mod tests {
         let mut p = first.profiles.clone();
         p[1].set_spelling(locus("TH01"), "TH01");
         let mut p2 = Profile::new(ProfileId::new("S3").unwrap());
-        p2.set_genotype(locus("TH01"), Genotype::parse_at(locus("TH01"), "6").unwrap());
+        p2.set_genotype(
+            locus("TH01"),
+            Genotype::parse_at(locus("TH01"), "6").unwrap(),
+        );
         p2.set_spelling(locus("TH01"), "Th01");
         p.push(p2);
         let mut bytes = Vec::new();
         write_wide(&mut bytes, &p).unwrap();
-        assert!(String::from_utf8(bytes).unwrap().starts_with("id,category,lab,partial,TH01,"));
+        assert!(
+            String::from_utf8(bytes)
+                .unwrap()
+                .starts_with("id,category,lab,partial,TH01,")
+        );
 
         let mut bytes = Vec::new();
         write_wide(&mut bytes, &[]).unwrap();
@@ -1476,10 +1659,18 @@ mod tests {
         assert!(t.warnings.is_empty(), "{:?}", t.warnings);
         let full = t.profiles.iter().filter(|p| p.locus_count() == 29).count();
         assert_eq!(full, 1034);
-        let ot = t.profiles.iter().find(|p| p.id().as_str() == "OT05588").unwrap();
+        let ot = t
+            .profiles
+            .iter()
+            .find(|p| p.id().as_str() == "OT05588")
+            .unwrap();
         assert_eq!(ot.genotype(locus("TPOX")), None);
         assert_eq!(ot.locus_count(), 28);
-        let c88 = t.profiles.iter().find(|p| p.id().as_str() == "C88H").unwrap();
+        let c88 = t
+            .profiles
+            .iter()
+            .find(|p| p.id().as_str() == "C88H")
+            .unwrap();
         assert_eq!(c88.genotype(locus("Penta D")), None);
         let first = &t.profiles[0];
         assert_eq!(first.id().as_str(), "GT37019");
@@ -1492,6 +1683,11 @@ mod tests {
 
         let missing =
             read_path(Path::new("/nonexistent/x.csv"), &TableOptions::default()).unwrap_err();
-        assert!(missing.to_string().starts_with("/nonexistent/x.csv: cannot read"), "{missing}");
+        assert!(
+            missing
+                .to_string()
+                .starts_with("/nonexistent/x.csv: cannot read"),
+            "{missing}"
+        );
     }
 }

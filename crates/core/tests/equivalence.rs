@@ -1,12 +1,16 @@
 //! The fast search (planner, forced scan, forced postings, batch) returns exactly what the naive
 //! reference search returns, for random databases, queries and options.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 use proptest::prelude::*;
 use tandem_core::search::naive;
 use tandem_core::search::plan::{Force, search_forced};
 use tandem_core::{Allele, Genotype, Index, Locus, Profile, ProfileId, SearchOptions, Stringency};
 
-const LOCI: &[&str] = &["D3S1358", "vWA", "FGA", "D8S1179", "TH01", "D21S11", "AMEL", "DYS391"];
+const LOCI: &[&str] = &[
+    "D3S1358", "vWA", "FGA", "D8S1179", "TH01", "D21S11", "AMEL", "DYS391",
+];
 
 fn arb_allele() -> impl Strategy<Value = Allele> {
     prop_oneof![
@@ -45,16 +49,23 @@ fn arb_genotype(locus: &'static str) -> BoxedStrategy<Genotype> {
 }
 
 fn arb_profile(id: usize) -> impl Strategy<Value = Profile> {
-    let per_locus: Vec<_> = LOCI.iter().map(|&l| prop::option::weighted(0.85, arb_genotype(l))).collect();
+    let per_locus: Vec<_> = LOCI
+        .iter()
+        .map(|&l| prop::option::weighted(0.85, arb_genotype(l)))
+        .collect();
     (per_locus, any::<bool>()).prop_map(move |(gs, partial)| {
-        let mut p = Profile::new(ProfileId::new(&format!("P{id:04}")).unwrap()).with_partial(partial);
+        let mut p =
+            Profile::new(ProfileId::new(&format!("P{id:04}")).unwrap()).with_partial(partial);
         for (l, g) in LOCI.iter().zip(gs) {
             if let Some(g) = g {
                 p.set_genotype(Locus::lookup(l).unwrap(), g);
             }
         }
         if p.locus_count() == 0 {
-            p.set_genotype(Locus::lookup("TH01").unwrap(), Genotype::single(Allele::Repeat(90)));
+            p.set_genotype(
+                Locus::lookup("TH01").unwrap(),
+                Genotype::single(Allele::Repeat(90)),
+            );
         }
         p
     })
@@ -66,19 +77,25 @@ fn arb_db() -> impl Strategy<Value = Vec<Profile>> {
 
 fn arb_options() -> impl Strategy<Value = SearchOptions> {
     (
-        prop_oneof![Just(Stringency::High), Just(Stringency::Moderate), Just(Stringency::Low)],
+        prop_oneof![
+            Just(Stringency::High),
+            Just(Stringency::Moderate),
+            Just(Stringency::Low)
+        ],
         0usize..5,
         0usize..3,
         prop::bool::weighted(0.25),
         prop::option::weighted(0.2, 1usize..5),
     )
-        .prop_map(|(stringency, min_loci, max_mismatches, prum, top)| SearchOptions {
-            stringency,
-            min_loci,
-            max_mismatches,
-            prum,
-            top,
-        })
+        .prop_map(
+            |(stringency, min_loci, max_mismatches, prum, top)| SearchOptions {
+                stringency,
+                min_loci,
+                max_mismatches,
+                prum,
+                top,
+            },
+        )
 }
 
 proptest! {

@@ -1,6 +1,8 @@
 //! The on-disk index: round trips, searches equal to the in-memory index, and every kind of
 //! damage detected without a panic.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 use std::path::Path;
 
 use proptest::prelude::*;
@@ -8,11 +10,19 @@ use tandem_core::index::file::{self, OpenError};
 use tandem_core::search::plan::{Force, search_forced};
 use tandem_core::simulate::{AllelePools, Simulator};
 use tandem_core::table::{TableOptions, read_path};
-use tandem_core::{Allele, Genotype, Index, Kit, Locus, Profile, ProfileId, SearchOptions, SpecimenCategory, Stringency};
+use tandem_core::{
+    Allele, Genotype, Index, Kit, Locus, Profile, ProfileId, SearchOptions, SpecimenCategory,
+    Stringency,
+};
 
 fn nist() -> Vec<Profile> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/nist1036_genotypes_wide.csv");
-    read_path(Path::new(path), &TableOptions::default()).unwrap().profiles
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/nist1036_genotypes_wide.csv"
+    );
+    read_path(Path::new(path), &TableOptions::default())
+        .unwrap()
+        .profiles
 }
 
 fn small_db() -> Vec<Profile> {
@@ -28,7 +38,13 @@ fn small_db() -> Vec<Profile> {
     db[3].set_genotype(d8, Genotype::parse_at(d8, "10,12,13,14").unwrap());
     db[4].set_genotype(d8, Genotype::parse_at(d8, "13,F").unwrap());
     db[5].set_genotype(d8, Genotype::parse_at(d8, ">17").unwrap());
-    db[6].set_genotype(d8, Genotype::new(&[Allele::Repeat(130), Allele::Repeat(140)]).unwrap().with_required(Allele::Repeat(140)).unwrap());
+    db[6].set_genotype(
+        d8,
+        Genotype::new(&[Allele::Repeat(130), Allele::Repeat(140)])
+            .unwrap()
+            .with_required(Allele::Repeat(140))
+            .unwrap(),
+    );
     db
 }
 
@@ -66,13 +82,20 @@ fn test_deleted_profiles_leave_no_trace_in_the_file() {
     opened.write(&path).unwrap();
     let bytes = std::fs::read(&path).unwrap();
     let needle = gone.as_str().as_bytes();
-    assert!(!bytes.windows(needle.len()).any(|w| w == needle), "id still in the file");
+    assert!(
+        !bytes.windows(needle.len()).any(|w| w == needle),
+        "id still in the file"
+    );
     let reopened = file::verify(&path).unwrap();
     assert_eq!(reopened.len(), db.len() - 1);
     assert!(reopened.get(&gone).is_none());
     // the mixture's side-table genotype is gone too: no 4-allele D8S1179 left
     let d8 = Locus::lookup("D8S1179").unwrap();
-    assert!(reopened.profiles().all(|p| p.genotype(d8).is_none_or(|g| g.len() <= 2)));
+    assert!(
+        reopened
+            .profiles()
+            .all(|p| p.genotype(d8).is_none_or(|g| g.len() <= 2))
+    );
     index.remove(&gone);
     for p in index.profiles() {
         assert_eq!(reopened.get(p.id()), Some(p));
@@ -92,7 +115,11 @@ fn test_every_flipped_byte_is_detected_by_verify() {
         let mut b = good.clone();
         b[i] ^= 0x5a;
         std::fs::write(&bad, &b).unwrap();
-        assert!(file::verify(&bad).is_err(), "flip at byte {i} of {} not detected", good.len());
+        assert!(
+            file::verify(&bad).is_err(),
+            "flip at byte {i} of {} not detected",
+            good.len()
+        );
         // open may accept damage to a column it does not check; it must never panic, and
         // searching must not panic either
         if let Ok(idx) = Index::open(&bad) {
@@ -105,18 +132,30 @@ fn test_every_flipped_byte_is_detected_by_verify() {
 fn test_truncated_wrong_magic_and_newer_version() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db.tandem");
-    Index::from_profiles(&small_db()).unwrap().write(&path).unwrap();
+    Index::from_profiles(&small_db())
+        .unwrap()
+        .write(&path)
+        .unwrap();
     let good = std::fs::read(&path).unwrap();
     let bad = dir.path().join("bad.tandem");
     for cut in [0, 7, 8, 63, 64, 100, good.len() / 2, good.len() - 1] {
         std::fs::write(&bad, &good[..cut]).unwrap();
         let e = Index::open(&bad).unwrap_err();
-        assert!(matches!(e, OpenError::BadMagic { .. } | OpenError::WrongLength { .. }), "cut {cut}: {e}");
+        assert!(
+            matches!(
+                e,
+                OpenError::BadMagic { .. } | OpenError::WrongLength { .. }
+            ),
+            "cut {cut}: {e}"
+        );
     }
     let mut b = good.clone();
     b[0] = b'X';
     std::fs::write(&bad, &b).unwrap();
-    assert!(matches!(Index::open(&bad).unwrap_err(), OpenError::BadMagic { .. }));
+    assert!(matches!(
+        Index::open(&bad).unwrap_err(),
+        OpenError::BadMagic { .. }
+    ));
     // a newer file: bump the version fields and re-seal the header checksum
     let mut b = good.clone();
     b[8..10].copy_from_slice(&2u16.to_le_bytes());
@@ -125,22 +164,37 @@ fn test_truncated_wrong_magic_and_newer_version() {
     b[60..64].copy_from_slice(&crc.to_le_bytes());
     std::fs::write(&bad, &b).unwrap();
     let e = Index::open(&bad).unwrap_err();
-    assert!(matches!(e, OpenError::UnsupportedVersion { found: 2, .. }), "{e}");
-    assert!(e.to_string().contains("index format v2 is not supported; this build reads v1..=v1"));
+    assert!(
+        matches!(e, OpenError::UnsupportedVersion { found: 2, .. }),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .contains("index format v2 is not supported; this build reads v1..=v1")
+    );
     // appended bytes
     let mut b = good;
     b.extend_from_slice(b"junk");
     std::fs::write(&bad, &b).unwrap();
-    assert!(matches!(Index::open(&bad).unwrap_err(), OpenError::WrongLength { .. }));
+    assert!(matches!(
+        Index::open(&bad).unwrap_err(),
+        OpenError::WrongLength { .. }
+    ));
 }
 
 #[test]
 fn test_format_v1_fixture_still_opens() {
     // testdata/index-v1.tandem was written by format version 1 from the first 40 NIST 1036
     // profiles plus the side-table cases of `small_db`; regenerate only with a version bump.
-    let fixture = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/index-v1.tandem"));
+    let fixture = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/index-v1.tandem"
+    ));
     if std::env::var_os("TANDEM_WRITE_FIXTURE").is_some() {
-        Index::from_profiles(&small_db()).unwrap().write(fixture).unwrap();
+        Index::from_profiles(&small_db())
+            .unwrap()
+            .write(fixture)
+            .unwrap();
     }
     let index = file::verify(fixture).unwrap();
     let db = small_db();

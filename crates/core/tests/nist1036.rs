@@ -1,13 +1,20 @@
 //! Searches on the real NIST U.S. Population Dataset 1036 genotypes (testdata/).
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 use tandem_core::search::naive;
 use tandem_core::simulate::{self, AllelePools, Simulator};
 use tandem_core::table::{TableOptions, read_path};
 use tandem_core::{Index, Kit, Profile, ProfileId, SearchOptions, Stringency};
 
 fn nist() -> Vec<Profile> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/nist1036_genotypes_wide.csv");
-    read_path(std::path::Path::new(path), &TableOptions::default()).expect("NIST 1036 reads").profiles
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/nist1036_genotypes_wide.csv"
+    );
+    read_path(std::path::Path::new(path), &TableOptions::default())
+        .expect("NIST 1036 reads")
+        .profiles
 }
 
 #[test]
@@ -15,7 +22,11 @@ fn test_every_profile_finds_itself_at_high_stringency() {
     let db = nist();
     assert_eq!(db.len(), 1036);
     let index = Index::from_profiles(&db).unwrap();
-    let opts = SearchOptions { stringency: Stringency::High, min_loci: 13, ..SearchOptions::default() };
+    let opts = SearchOptions {
+        stringency: Stringency::High,
+        min_loci: 13,
+        ..SearchOptions::default()
+    };
     let results = index.search_batch(&db, &opts);
     for (p, hits) in db.iter().zip(&results) {
         // unrelated people never match at 13+ loci at high stringency; the profile itself does
@@ -32,13 +43,20 @@ fn test_degraded_profiles_find_their_source_at_moderate_stringency() {
     let index = Index::from_profiles(&db).unwrap();
     let sim = Simulator::new(AllelePools::from_profiles(&db), 7);
     let mut rng = sim.rng(1);
-    let opts = SearchOptions { min_loci: 8, ..SearchOptions::default() };
+    let opts = SearchOptions {
+        min_loci: 8,
+        ..SearchOptions::default()
+    };
     for p in db.iter().step_by(7) {
         let degraded = simulate::degrade(p, 0.5, 0.3, &mut rng);
         let q = simulate::renamed(&degraded, ProfileId::new("QUERY").unwrap());
         let hits = index.search(&q, &opts);
         if q.counted_locus_count() >= 8 {
-            assert!(hits.iter().any(|h| h.candidate == *p.id()), "{} not found", p.id());
+            assert!(
+                hits.iter().any(|h| h.candidate == *p.id()),
+                "{} not found",
+                p.id()
+            );
         }
         assert_eq!(hits, naive::search(&db, &q, &opts));
     }
@@ -56,7 +74,11 @@ fn test_codis13_queries_against_the_full_panel() {
             q.set_genotype(l, *g);
         }
     }
-    let opts = SearchOptions { stringency: Stringency::High, min_loci: 13, ..SearchOptions::default() };
+    let opts = SearchOptions {
+        stringency: Stringency::High,
+        min_loci: 13,
+        ..SearchOptions::default()
+    };
     let hits = index.search(&q, &opts);
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].loci_compared, 13);

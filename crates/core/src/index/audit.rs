@@ -67,7 +67,10 @@ pub enum ExpungeError {
 
 /// The audit log of an index file.
 pub fn log_path(index: &Path) -> PathBuf {
-    let mut name = index.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = index
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(".audit.jsonl");
     index.with_file_name(name)
 }
@@ -77,8 +80,15 @@ fn now() -> String {
 }
 
 fn append(path: &Path, records: &[AuditRecord]) -> Result<(), ExpungeError> {
-    let err = |source| ExpungeError::Log { path: path.to_path_buf(), source };
-    let mut f = OpenOptions::new().create(true).append(true).open(path).map_err(err)?;
+    let err = |source| ExpungeError::Log {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(err)?;
     let mut buf = Vec::new();
     for r in records {
         serde_json::to_writer(&mut buf, r).map_err(|e| err(io::Error::other(e)))?;
@@ -91,13 +101,21 @@ fn append(path: &Path, records: &[AuditRecord]) -> Result<(), ExpungeError> {
 /// Removes profiles from an index file: every id must be present (else nothing happens), the
 /// audit log gets a record per specimen, and the index is rewritten atomically without them, so
 /// their genetic data is gone from the file. Returns the number of profiles left.
-pub fn expunge(index_path: &Path, ids: &[ProfileId], reason: &str, user: &str) -> Result<usize, ExpungeError> {
+pub fn expunge(
+    index_path: &Path,
+    ids: &[ProfileId],
+    reason: &str,
+    user: &str,
+) -> Result<usize, ExpungeError> {
     if reason.trim().is_empty() {
         return Err(ExpungeError::NoReason);
     }
     let mut index = Index::open(index_path)?;
     if let Some(missing) = ids.iter().find(|id| !index.contains(id)) {
-        return Err(ExpungeError::NotFound { path: index_path.to_path_buf(), specimen: missing.to_string() });
+        return Err(ExpungeError::NotFound {
+            path: index_path.to_path_buf(),
+            specimen: missing.to_string(),
+        });
     }
     let log = log_path(index_path);
     let time = now();
@@ -134,7 +152,10 @@ pub fn expunge(index_path: &Path, ids: &[ProfileId], reason: &str, user: &str) -
 /// Reads the audit log of an index (empty when there is none).
 pub fn read_log(index_path: &Path) -> Result<Vec<AuditRecord>, ExpungeError> {
     let log = log_path(index_path);
-    let err = |source| ExpungeError::Log { path: log.clone(), source };
+    let err = |source| ExpungeError::Log {
+        path: log.clone(),
+        source,
+    };
     let f = match std::fs::File::open(&log) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -146,8 +167,12 @@ pub fn read_log(index_path: &Path) -> Result<Vec<AuditRecord>, ExpungeError> {
         if line.trim().is_empty() {
             continue;
         }
-        let r: AuditRecord = serde_json::from_str(&line)
-            .map_err(|e| err(io::Error::new(io::ErrorKind::InvalidData, format!("line {}: {e}", n + 1))))?;
+        let r: AuditRecord = serde_json::from_str(&line).map_err(|e| {
+            err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("line {}: {e}", n + 1),
+            ))
+        })?;
         out.push(r);
     }
     Ok(out)
@@ -180,14 +205,26 @@ mod tests {
         let path = dir.path().join("x.tandem");
         let l = Locus::lookup("TH01").unwrap();
         let ps: Vec<Profile> = (0..5)
-            .map(|i| Profile::new(ProfileId::new(&format!("P{i}")).unwrap()).with(l, Genotype::parse_at(l, "6,9.3").unwrap()))
+            .map(|i| {
+                Profile::new(ProfileId::new(&format!("P{i}")).unwrap())
+                    .with(l, Genotype::parse_at(l, "6,9.3").unwrap())
+            })
             .collect();
         Index::from_profiles(&ps).unwrap().write(&path).unwrap();
         let gone = [ProfileId::new("P1").unwrap(), ProfileId::new("P3").unwrap()];
-        assert!(matches!(expunge(&path, &gone, " ", "ana"), Err(ExpungeError::NoReason)));
+        assert!(matches!(
+            expunge(&path, &gone, " ", "ana"),
+            Err(ExpungeError::NoReason)
+        ));
         let unknown = [ProfileId::new("P9").unwrap()];
-        assert!(matches!(expunge(&path, &unknown, "court order", "ana"), Err(ExpungeError::NotFound { .. })));
-        assert_eq!(expunge(&path, &gone, "court order 12/2026", "ana").unwrap(), 3);
+        assert!(matches!(
+            expunge(&path, &unknown, "court order", "ana"),
+            Err(ExpungeError::NotFound { .. })
+        ));
+        assert_eq!(
+            expunge(&path, &gone, "court order 12/2026", "ana").unwrap(),
+            3
+        );
         let index = file::verify(&path).unwrap();
         assert!(!index.contains(&gone[0]) && !index.contains(&gone[1]));
         let log = read_log(&path).unwrap();
@@ -199,11 +236,24 @@ mod tests {
         // an interrupted removal: the record is there, the profile too
         let log_file = log_path(&path);
         let mut text = std::fs::read_to_string(&log_file).unwrap();
-        text.push_str(&serde_json::to_string(&AuditRecord { time: now(), action: "remove".into(), user: "ana".into(), specimen: "P0".into(), reason: "x".into(), profiles_after: None }).unwrap());
+        text.push_str(
+            &serde_json::to_string(&AuditRecord {
+                time: now(),
+                action: "remove".into(),
+                user: "ana".into(),
+                specimen: "P0".into(),
+                reason: "x".into(),
+                profiles_after: None,
+            })
+            .unwrap(),
+        );
         text.push('\n');
         std::fs::write(&log_file, text).unwrap();
         assert_eq!(check(&index, &path).unwrap(), vec!["P0".to_string()]);
         let text = std::fs::read_to_string(log_path(&path)).unwrap();
-        assert!(!text.contains("9.3") && !text.contains("TH01"), "genetic data in the audit log");
+        assert!(
+            !text.contains("9.3") && !text.contains("TH01"),
+            "genetic data in the audit log"
+        );
     }
 }

@@ -31,7 +31,11 @@ impl Default for Bytes {
 impl Bytes {
     /// A window of a map; the caller has checked that it lies inside the map.
     pub(crate) fn mapped(map: &Arc<Mmap>, start: usize, len: usize) -> Bytes {
-        Bytes::Mapped { map: Arc::clone(map), start, len }
+        Bytes::Mapped {
+            map: Arc::clone(map),
+            start,
+            len,
+        }
     }
 
     /// The bytes as an owned vector, copying a mapped window first.
@@ -60,7 +64,9 @@ impl Deref for Bytes {
         match self {
             Bytes::Owned(v) => v,
             // bounds checked when the file was opened; `get` keeps a corrupt window from panicking
-            Bytes::Mapped { map, start, len } => map.get(*start..start.saturating_add(*len)).unwrap_or(&[]),
+            Bytes::Mapped { map, start, len } => {
+                map.get(*start..start.saturating_add(*len)).unwrap_or(&[])
+            }
         }
     }
 }

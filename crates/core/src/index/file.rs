@@ -14,7 +14,7 @@ use bitvec::vec::BitVec;
 use memmap2::Mmap;
 use rustc_hash::FxHashMap;
 
-use super::{Bytes, Codebook, Column, Ids, Index, META_WIDTH, MAX_CODE, SPECIAL, UNTYPED};
+use super::{Bytes, Codebook, Column, Ids, Index, MAX_CODE, META_WIDTH, SPECIAL, UNTYPED};
 use crate::genotype::Genotype;
 use crate::locus::Locus;
 use crate::profile::{ProfileId, SpecimenCategory};
@@ -89,7 +89,9 @@ pub enum OpenError {
         path: PathBuf,
     },
     /// The file's format is newer or older than this build reads.
-    #[error("{path}: index format v{found} is not supported; this build reads v{oldest}..=v{current}")]
+    #[error(
+        "{path}: index format v{found} is not supported; this build reads v{oldest}..=v{current}"
+    )]
     UnsupportedVersion {
         /// The file.
         path: PathBuf,
@@ -101,7 +103,9 @@ pub enum OpenError {
         current: u16,
     },
     /// The file is shorter or longer than its header says.
-    #[error("{path}: file is {found} bytes but its header says {expected} (truncated or appended to)")]
+    #[error(
+        "{path}: file is {found} bytes but its header says {expected} (truncated or appended to)"
+    )]
     WrongLength {
         /// The file.
         path: PathBuf,
@@ -111,7 +115,9 @@ pub enum OpenError {
         found: u64,
     },
     /// A checksum does not match.
-    #[error("{path}: checksum mismatch in section {section}: stored {stored:#010x}, computed {computed:#010x}")]
+    #[error(
+        "{path}: checksum mismatch in section {section}: stored {stored:#010x}, computed {computed:#010x}"
+    )]
     ChecksumMismatch {
         /// The file.
         path: PathBuf,
@@ -173,7 +179,10 @@ struct Meta {
 }
 
 fn io_err(path: &Path) -> impl Fn(io::Error) -> WriteError + '_ {
-    move |source| WriteError::Io { path: path.to_path_buf(), source }
+    move |source| WriteError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 fn align_up(x: u64) -> u64 {
@@ -192,10 +201,15 @@ pub fn write(index: &Index, path: &Path) -> Result<(), WriteError> {
     write_to(index, tmp.as_file_mut(), path)?;
     // a replaced file keeps its permissions; a new one is private to its owner (0600): DNA data
     if let Ok(m) = std::fs::metadata(path) {
-        tmp.as_file().set_permissions(m.permissions()).map_err(&err)?;
+        tmp.as_file()
+            .set_permissions(m.permissions())
+            .map_err(&err)?;
     }
     tmp.as_file().sync_all().map_err(&err)?;
-    tmp.persist(path).map_err(|e| WriteError::Io { path: path.to_path_buf(), source: e.error })?;
+    tmp.persist(path).map_err(|e| WriteError::Io {
+        path: path.to_path_buf(),
+        source: e.error,
+    })?;
     // make the rename itself durable
     File::open(&dir).and_then(|d| d.sync_all()).map_err(&err)?;
     Ok(())
@@ -212,8 +226,9 @@ struct Entry {
 /// Streams sections to `file`, then goes back for the header and the section table.
 fn write_to(index: &Index, file: &mut File, path: &Path) -> Result<(), WriteError> {
     let err = io_err(path);
-    let live: Vec<u32> =
-        (0..index.rows() as u32).filter(|&r| index.live.get(r as usize).is_some_and(|b| *b)).collect();
+    let live: Vec<u32> = (0..index.rows() as u32)
+        .filter(|&r| index.live.get(r as usize).is_some_and(|b| *b))
+        .collect();
     let rows = live.len();
     let ncol = index.columns.len();
     let section_count = 4 + 2 * ncol;
@@ -237,9 +252,16 @@ fn write_to(index: &Index, file: &mut File, path: &Path) -> Result<(), WriteErro
             w.write_all(&chunk).map_err(&err)?;
         }
         let padded = align_up(start + len);
-        w.write_all(&vec![0u8; (padded - start - len) as usize]).map_err(&err)?;
+        w.write_all(&vec![0u8; (padded - start - len) as usize])
+            .map_err(&err)?;
         pos = padded;
-        entries.push(Entry { kind, column, offset: start, len, crc });
+        entries.push(Entry {
+            kind,
+            column,
+            offset: start,
+            len,
+            crc,
+        });
         Ok(())
     };
 
@@ -249,7 +271,11 @@ fn write_to(index: &Index, file: &mut File, path: &Path) -> Result<(), WriteErro
         new_row[r as usize] = n as u32;
     }
     let meta = Meta {
-        panel: index.columns.iter().map(|c| c.locus.name().to_string()).collect(),
+        panel: index
+            .columns
+            .iter()
+            .map(|c| c.locus.name().to_string())
+            .collect(),
         codebooks: index
             .columns
             .iter()
@@ -272,8 +298,13 @@ fn write_to(index: &Index, file: &mut File, path: &Path) -> Result<(), WriteErro
             })
             .collect(),
     };
-    let meta_bytes = bincode::serde::encode_to_vec(&meta, bincode::config::standard())
-        .map_err(|e| WriteError::Io { path: path.to_path_buf(), source: io::Error::other(e) })?;
+    let meta_bytes =
+        bincode::serde::encode_to_vec(&meta, bincode::config::standard()).map_err(|e| {
+            WriteError::Io {
+                path: path.to_path_buf(),
+                source: io::Error::other(e),
+            }
+        })?;
     section(&mut w, Kind::Meta, 0, &mut std::iter::once(meta_bytes))?;
 
     // ids: offsets then heap
@@ -282,7 +313,9 @@ fn write_to(index: &Index, file: &mut File, path: &Path) -> Result<(), WriteErro
     offsets.extend_from_slice(&0u32.to_le_bytes());
     for &r in &live {
         total += index.ids.str(r).len() as u64;
-        let t = u32::try_from(total).map_err(|_| WriteError::TooLarge { path: path.to_path_buf() })?;
+        let t = u32::try_from(total).map_err(|_| WriteError::TooLarge {
+            path: path.to_path_buf(),
+        })?;
         offsets.extend_from_slice(&t.to_le_bytes());
     }
     section(&mut w, Kind::IdOffsets, 0, &mut std::iter::once(offsets))?;
@@ -300,7 +333,12 @@ fn write_to(index: &Index, file: &mut File, path: &Path) -> Result<(), WriteErro
         let mut b = Vec::with_capacity(chunk.len() * META_WIDTH);
         for &r in chunk {
             let s = r as usize * META_WIDTH;
-            b.extend_from_slice(index.meta.get(s..s + META_WIDTH).unwrap_or(&[0u8; META_WIDTH]));
+            b.extend_from_slice(
+                index
+                    .meta
+                    .get(s..s + META_WIDTH)
+                    .unwrap_or(&[0u8; META_WIDTH]),
+            );
         }
         b
     });
@@ -313,7 +351,10 @@ fn write_to(index: &Index, file: &mut File, path: &Path) -> Result<(), WriteErro
             let mut chunks: Box<dyn Iterator<Item = Vec<u8>>> = if dense {
                 Box::new(data.chunks(1 << 20).map(<[u8]>::to_vec))
             } else {
-                Box::new(live.chunks(1 << 16).map(|ch| ch.iter().map(|&r| data[r as usize]).collect()))
+                Box::new(
+                    live.chunks(1 << 16)
+                        .map(|ch| ch.iter().map(|&r| data[r as usize]).collect()),
+                )
             };
             section(&mut w, kind, ci as u32, &mut chunks)?;
         }
@@ -381,21 +422,36 @@ struct Layout {
 }
 
 fn corrupt(path: &Path, section: &str, reason: impl Into<String>) -> OpenError {
-    OpenError::Corrupt { path: path.to_path_buf(), section: section.to_string(), reason: reason.into() }
+    OpenError::Corrupt {
+        path: path.to_path_buf(),
+        section: section.to_string(),
+        reason: reason.into(),
+    }
 }
 
 /// Checks magic, version, length, header and table checksums and section bounds.
 fn layout(path: &Path, b: &[u8]) -> Result<Layout, OpenError> {
     if b.len() < 8 || b[0..8] != MAGIC {
-        return Err(OpenError::BadMagic { path: path.to_path_buf() });
+        return Err(OpenError::BadMagic {
+            path: path.to_path_buf(),
+        });
     }
     if b.len() < HEADER_LEN {
-        return Err(OpenError::WrongLength { path: path.to_path_buf(), expected: HEADER_LEN as u64, found: b.len() as u64 });
+        return Err(OpenError::WrongLength {
+            path: path.to_path_buf(),
+            expected: HEADER_LEN as u64,
+            found: b.len() as u64,
+        });
     }
     let stored = le_u32(b, 60);
     let computed = crc32c::crc32c(&b[..60]);
     if stored != computed {
-        return Err(OpenError::ChecksumMismatch { path: path.to_path_buf(), section: "header".into(), stored, computed });
+        return Err(OpenError::ChecksumMismatch {
+            path: path.to_path_buf(),
+            section: "header".into(),
+            stored,
+            computed,
+        });
     }
     let version = le_u16(b, 8);
     let needs = le_u16(b, 10);
@@ -411,38 +467,90 @@ fn layout(path: &Path, b: &[u8]) -> Result<Layout, OpenError> {
     let rows = le_u64(b, 16);
     let file_len = le_u64(b, 24);
     if file_len != b.len() as u64 {
-        return Err(OpenError::WrongLength { path: path.to_path_buf(), expected: file_len, found: b.len() as u64 });
+        return Err(OpenError::WrongLength {
+            path: path.to_path_buf(),
+            expected: file_len,
+            found: b.len() as u64,
+        });
     }
-    let rows = usize::try_from(rows).ok().filter(|&r| r < u32::MAX as usize).ok_or_else(|| corrupt(path, "header", "row count out of range"))?;
+    let rows = usize::try_from(rows)
+        .ok()
+        .filter(|&r| r < u32::MAX as usize)
+        .ok_or_else(|| corrupt(path, "header", "row count out of range"))?;
     let table_end = count
         .checked_mul(ENTRY_LEN)
         .and_then(|t| t.checked_add(HEADER_LEN))
         .filter(|&t| t <= b.len())
-        .ok_or_else(|| corrupt(path, "header", format!("section table of {count} entries lies outside the file")))?;
+        .ok_or_else(|| {
+            corrupt(
+                path,
+                "header",
+                format!("section table of {count} entries lies outside the file"),
+            )
+        })?;
     let table = &b[HEADER_LEN..table_end];
     let stored = le_u32(b, 32);
     let computed = crc32c::crc32c(table);
     if stored != computed {
-        return Err(OpenError::ChecksumMismatch { path: path.to_path_buf(), section: "section table".into(), stored, computed });
+        return Err(OpenError::ChecksumMismatch {
+            path: path.to_path_buf(),
+            section: "section table".into(),
+            stored,
+            computed,
+        });
     }
     let mut entries = Vec::with_capacity(count);
     for i in 0..count {
         let e = &table[i * ENTRY_LEN..(i + 1) * ENTRY_LEN];
-        let kind = Kind::from_u32(le_u32(e, 0)).ok_or_else(|| corrupt(path, "section table", format!("entry {i} has unknown kind {}", le_u32(e, 0))))?;
+        let kind = Kind::from_u32(le_u32(e, 0)).ok_or_else(|| {
+            corrupt(
+                path,
+                "section table",
+                format!("entry {i} has unknown kind {}", le_u32(e, 0)),
+            )
+        })?;
         let (offset, len) = (le_u64(e, 8), le_u64(e, 16));
-        if offset < table_end as u64 || offset % ALIGN != 0 || offset.checked_add(len).is_none_or(|end| end > file_len) {
-            return Err(corrupt(path, kind.name(), format!("section at {offset} of {len} bytes lies outside the file or overlaps the header")));
+        if offset < table_end as u64
+            || offset % ALIGN != 0
+            || offset.checked_add(len).is_none_or(|end| end > file_len)
+        {
+            return Err(corrupt(
+                path,
+                kind.name(),
+                format!(
+                    "section at {offset} of {len} bytes lies outside the file or overlaps the header"
+                ),
+            ));
         }
-        entries.push(Entry { kind, column: le_u32(e, 4), offset, len, crc: le_u32(e, 24) });
+        entries.push(Entry {
+            kind,
+            column: le_u32(e, 4),
+            offset,
+            len,
+            crc: le_u32(e, 24),
+        });
     }
     Ok(Layout { rows, entries })
 }
 
 fn find<'a>(path: &Path, l: &'a Layout, kind: Kind, column: u32) -> Result<&'a Entry, OpenError> {
-    let mut it = l.entries.iter().filter(|e| e.kind == kind && e.column == column);
-    let e = it.next().ok_or_else(|| corrupt(path, kind.name(), format!("section missing (column {column})")))?;
+    let mut it = l
+        .entries
+        .iter()
+        .filter(|e| e.kind == kind && e.column == column);
+    let e = it.next().ok_or_else(|| {
+        corrupt(
+            path,
+            kind.name(),
+            format!("section missing (column {column})"),
+        )
+    })?;
     if it.next().is_some() {
-        return Err(corrupt(path, kind.name(), format!("section given twice (column {column})")));
+        return Err(corrupt(
+            path,
+            kind.name(),
+            format!("section given twice (column {column})"),
+        ));
     }
     Ok(e)
 }
@@ -456,7 +564,12 @@ fn check_crc(path: &Path, b: &[u8], e: &Entry) -> Result<(), OpenError> {
         } else {
             e.kind.name().to_string()
         };
-        return Err(OpenError::ChecksumMismatch { path: path.to_path_buf(), section, stored: e.crc, computed });
+        return Err(OpenError::ChecksumMismatch {
+            path: path.to_path_buf(),
+            section,
+            stored: e.crc,
+            computed,
+        });
     }
     Ok(())
 }
@@ -466,7 +579,10 @@ fn check_crc(path: &Path, b: &[u8], e: &Entry) -> Result<(), OpenError> {
 /// read); [`verify`] checks them. Postings are not stored: the opened index answers by scanning
 /// until [`Index::build_postings`] is called.
 pub fn open(path: &Path) -> Result<Index, OpenError> {
-    let ioe = |source| OpenError::Io { path: path.to_path_buf(), source };
+    let ioe = |source| OpenError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let file = File::open(path).map_err(ioe)?;
     let map = Arc::new(map_file(&file).map_err(ioe)?);
     let b: &[u8] = &map;
@@ -474,22 +590,36 @@ pub fn open(path: &Path) -> Result<Index, OpenError> {
     let rows = l.rows;
     let m = find(path, &l, Kind::Meta, 0)?;
     check_crc(path, b, m)?;
-    let (meta, used): (Meta, usize) =
-        bincode::serde::decode_from_slice(&b[m.offset as usize..(m.offset + m.len) as usize], bincode::config::standard())
-            .map_err(|e| corrupt(path, "meta", format!("cannot decode: {e}")))?;
+    let (meta, used): (Meta, usize) = bincode::serde::decode_from_slice(
+        &b[m.offset as usize..(m.offset + m.len) as usize],
+        bincode::config::standard(),
+    )
+    .map_err(|e| corrupt(path, "meta", format!("cannot decode: {e}")))?;
     if used as u64 != m.len {
-        return Err(corrupt(path, "meta", "trailing bytes after the encoded meta"));
+        return Err(corrupt(
+            path,
+            "meta",
+            "trailing bytes after the encoded meta",
+        ));
     }
     let ncol = meta.panel.len();
     if meta.codebooks.len() != ncol || meta.special.len() != ncol {
-        return Err(corrupt(path, "meta", "panel, codebooks and side tables differ in length"));
+        return Err(corrupt(
+            path,
+            "meta",
+            "panel, codebooks and side tables differ in length",
+        ));
     }
     if meta.labs.len() >= u16::MAX as usize {
         return Err(corrupt(path, "meta", "too many labs"));
     }
     let expect_len = |e: &Entry, want: u64| -> Result<(), OpenError> {
         if e.len != want {
-            return Err(corrupt(path, e.kind.name(), format!("{} bytes, expected {want}", e.len)));
+            return Err(corrupt(
+                path,
+                e.kind.name(),
+                format!("{} bytes, expected {want}", e.len),
+            ));
         }
         Ok(())
     };
@@ -503,20 +633,37 @@ pub fn open(path: &Path) -> Result<Index, OpenError> {
     let mut columns = Vec::with_capacity(ncol);
     let mut column_of = std::collections::HashMap::new();
     for (ci, name) in meta.panel.iter().enumerate() {
-        let locus = Locus::lookup_or_custom(name).map_err(|e| corrupt(path, "meta", format!("column {ci}: {e}")))?;
+        let locus = Locus::lookup_or_custom(name)
+            .map_err(|e| corrupt(path, "meta", format!("column {ci}: {e}")))?;
         if column_of.insert(locus, ci).is_some() {
-            return Err(corrupt(path, "meta", format!("locus {locus} has two columns")));
+            return Err(corrupt(
+                path,
+                "meta",
+                format!("locus {locus} has two columns"),
+            ));
         }
         let mut codebook = Codebook::default();
         if meta.codebooks[ci].len() > MAX_CODE as usize {
-            return Err(corrupt(path, "meta", format!("codebook of {locus} has more than {MAX_CODE} alleles")));
+            return Err(corrupt(
+                path,
+                "meta",
+                format!("codebook of {locus} has more than {MAX_CODE} alleles"),
+            ));
         }
         for text in &meta.codebooks[ci] {
-            let allele = if locus.is_amelogenin() { crate::Allele::parse_amelogenin(text) } else { text.parse() }
-                .map_err(|e| corrupt(path, "meta", format!("codebook of {locus}: {e}")))?;
+            let allele = if locus.is_amelogenin() {
+                crate::Allele::parse_amelogenin(text)
+            } else {
+                text.parse()
+            }
+            .map_err(|e| corrupt(path, "meta", format!("codebook of {locus}: {e}")))?;
             let before = codebook.alleles.len();
             if codebook.code_or_insert(allele).is_none() || codebook.alleles.len() == before {
-                return Err(corrupt(path, "meta", format!("codebook of {locus}: allele {text} repeated or not exact")));
+                return Err(corrupt(
+                    path,
+                    "meta",
+                    format!("codebook of {locus}: allele {text} repeated or not exact"),
+                ));
             }
         }
         let a = find(path, &l, Kind::ColumnA, ci as u32)?;
@@ -527,7 +674,11 @@ pub fn open(path: &Path) -> Result<Index, OpenError> {
         let mut special_rows = Vec::with_capacity(meta.special[ci].len());
         for &(r, g) in &meta.special[ci] {
             if r as usize >= rows || special_rows.last().is_some_and(|&p| p >= r) {
-                return Err(corrupt(path, "meta", format!("side table of {locus}: row {r} out of order or range")));
+                return Err(corrupt(
+                    path,
+                    "meta",
+                    format!("side table of {locus}: row {r} out of order or range"),
+                ));
             }
             special.insert(r, g);
             special_rows.push(r);
@@ -544,12 +695,20 @@ pub fn open(path: &Path) -> Result<Index, OpenError> {
         });
     }
     if l.entries.len() != 4 + 2 * ncol {
-        return Err(corrupt(path, "section table", format!("{} sections for {ncol} columns", l.entries.len())));
+        return Err(corrupt(
+            path,
+            "section table",
+            format!("{} sections for {ncol} columns", l.entries.len()),
+        ));
     }
     Ok(Index {
         columns,
         column_of,
-        ids: Ids::Mapped { offsets: window(offs), heap: window(heap), rows },
+        ids: Ids::Mapped {
+            offsets: window(offs),
+            heap: window(heap),
+            rows,
+        },
         row_of: OnceLock::new(),
         live: BitVec::repeat(true, rows),
         live_count: rows,
@@ -564,7 +723,10 @@ pub fn open(path: &Path) -> Result<Index, OpenError> {
 /// coded 255 and no others, metadata within its dictionaries, every profile typed somewhere).
 pub fn verify(path: &Path) -> Result<Index, OpenError> {
     let index = open(path)?;
-    let ioe = |source| OpenError::Io { path: path.to_path_buf(), source };
+    let ioe = |source| OpenError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let file = File::open(path).map_err(ioe)?;
     let map = map_file(&file).map_err(ioe)?;
     let l = layout(path, &map)?;
@@ -572,16 +734,32 @@ pub fn verify(path: &Path) -> Result<Index, OpenError> {
         check_crc(path, &map, e)?;
     }
     // every byte outside the header, the table and the sections is zero padding
-    let mut spans: Vec<(u64, u64)> = l.entries.iter().map(|e| (e.offset, e.offset + e.len)).collect();
+    let mut spans: Vec<(u64, u64)> = l
+        .entries
+        .iter()
+        .map(|e| (e.offset, e.offset + e.len))
+        .collect();
     spans.push((0, (HEADER_LEN + l.entries.len() * ENTRY_LEN) as u64));
     spans.sort_unstable();
     let mut at = 0u64;
-    for (s, e) in spans.iter().copied().chain(std::iter::once((map.len() as u64, map.len() as u64))) {
+    for (s, e) in spans
+        .iter()
+        .copied()
+        .chain(std::iter::once((map.len() as u64, map.len() as u64)))
+    {
         if s < at {
-            return Err(corrupt(path, "section table", format!("sections overlap at byte {s}")));
+            return Err(corrupt(
+                path,
+                "section table",
+                format!("sections overlap at byte {s}"),
+            ));
         }
         if let Some(i) = map[at as usize..s as usize].iter().position(|&x| x != 0) {
-            return Err(corrupt(path, "padding", format!("non-zero byte at {}", at as usize + i)));
+            return Err(corrupt(
+                path,
+                "padding",
+                format!("non-zero byte at {}", at as usize + i),
+            ));
         }
         at = at.max(e);
     }
@@ -599,10 +777,20 @@ pub fn verify(path: &Path) -> Result<Index, OpenError> {
                 .get(s..e)
                 .filter(|_| s <= e)
                 .and_then(|t| std::str::from_utf8(t).ok())
-                .ok_or_else(|| corrupt(path, "id heap", format!("row {r}: offsets out of order or not UTF-8")))?;
+                .ok_or_else(|| {
+                    corrupt(
+                        path,
+                        "id heap",
+                        format!("row {r}: offsets out of order or not UTF-8"),
+                    )
+                })?;
             ProfileId::new(text).map_err(|e| corrupt(path, "id heap", format!("row {r}: {e}")))?;
             if !seen.insert(text) {
-                return Err(corrupt(path, "id heap", format!("specimen {text} appears twice")));
+                return Err(corrupt(
+                    path,
+                    "id heap",
+                    format!("specimen {text} appears twice"),
+                ));
             }
         }
     }
@@ -610,21 +798,33 @@ pub fn verify(path: &Path) -> Result<Index, OpenError> {
     for r in 0..rows {
         let m = &index.meta[r * META_WIDTH..(r + 1) * META_WIDTH];
         if m[0] != u8::MAX && m[0] as usize >= SpecimenCategory::ALL.len() {
-            return Err(corrupt(path, "row metadata", format!("row {r}: category {} unknown", m[0])));
+            return Err(corrupt(
+                path,
+                "row metadata",
+                format!("row {r}: category {} unknown", m[0]),
+            ));
         }
         let lab = le_u16(m, 2);
         if lab != u16::MAX && lab as usize >= index.labs.len() {
-            return Err(corrupt(path, "row metadata", format!("row {r}: lab {lab} unknown")));
+            return Err(corrupt(
+                path,
+                "row metadata",
+                format!("row {r}: lab {lab} unknown"),
+            ));
         }
         if m[1] & !1 != 0 {
-            return Err(corrupt(path, "row metadata", format!("row {r}: unknown flags {:#04x}", m[1])));
+            return Err(corrupt(
+                path,
+                "row metadata",
+                format!("row {r}: unknown flags {:#04x}", m[1]),
+            ));
         }
     }
     // codes
     let mut typed = vec![false; rows];
     for (ci, c) in index.columns.iter().enumerate() {
         let n = c.codebook.alleles.len() as u8;
-        for r in 0..rows {
+        for (r, t) in typed.iter_mut().enumerate() {
             let (x, y) = (c.a[r], c.b[r]);
             let ok = match x {
                 UNTYPED => y == UNTYPED,
@@ -632,16 +832,28 @@ pub fn verify(path: &Path) -> Result<Index, OpenError> {
                 _ => x <= n && y <= n && y != UNTYPED && x <= y,
             };
             if !ok {
-                return Err(corrupt(path, &format!("column {ci} ({})", c.locus), format!("row {r}: codes {x},{y} invalid")));
+                return Err(corrupt(
+                    path,
+                    &format!("column {ci} ({})", c.locus),
+                    format!("row {r}: codes {x},{y} invalid"),
+                ));
             }
-            typed[r] |= x != UNTYPED;
+            *t |= x != UNTYPED;
         }
         if let Some(&r) = c.special_rows.iter().find(|&&r| c.a[r as usize] != SPECIAL) {
-            return Err(corrupt(path, &format!("column {ci} ({})", c.locus), format!("side-table row {r} not coded 255")));
+            return Err(corrupt(
+                path,
+                &format!("column {ci} ({})", c.locus),
+                format!("side-table row {r} not coded 255"),
+            ));
         }
     }
     if let Some(r) = typed.iter().position(|t| !t) {
-        return Err(corrupt(path, "columns", format!("row {r} has no typed locus")));
+        return Err(corrupt(
+            path,
+            "columns",
+            format!("row {r} has no typed locus"),
+        ));
     }
     Ok(index)
 }
@@ -668,7 +880,12 @@ pub struct Info {
 /// Reads the summary of an index file (cheap: [`open`] plus one pass over the row metadata).
 pub fn info(path: &Path) -> Result<Info, OpenError> {
     let index = open(path)?;
-    let file_bytes = std::fs::metadata(path).map_err(|source| OpenError::Io { path: path.to_path_buf(), source })?.len();
+    let file_bytes = std::fs::metadata(path)
+        .map_err(|source| OpenError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .len();
     let mut counts = vec![0usize; SpecimenCategory::ALL.len() + 1];
     for r in 0..index.rows() {
         let c = index.meta[r * META_WIDTH] as usize;
@@ -693,7 +910,11 @@ pub fn info(path: &Path) -> Result<Info, OpenError> {
         loci: index.loci().iter().map(|l| l.name().to_string()).collect(),
         categories,
         file_bytes,
-        genotype_bytes: index.columns.iter().map(|c| (c.a.len() + c.b.len()) as u64).sum(),
+        genotype_bytes: index
+            .columns
+            .iter()
+            .map(|c| (c.a.len() + c.b.len()) as u64)
+            .sum(),
         id_bytes,
     })
 }

@@ -18,8 +18,8 @@ use crate::locus::Locus;
 use crate::profile::{Profile, ProfileId, SpecimenCategory};
 use crate::search::{Hit, SearchOptions};
 
-mod bytes;
 pub mod audit;
+mod bytes;
 pub mod file;
 
 pub(crate) use bytes::Bytes;
@@ -135,7 +135,11 @@ impl Column {
         let codes = if g.is_simple() {
             let al = g.alleles();
             let c0 = self.codebook.code_or_insert(al[0]);
-            let c1 = if al.len() == 2 { self.codebook.code_or_insert(al[1]) } else { c0 };
+            let c1 = if al.len() == 2 {
+                self.codebook.code_or_insert(al[1])
+            } else {
+                c0
+            };
             match (c0, c1) {
                 (Some(x), Some(y)) => Some((x.min(y), x.max(y))),
                 _ => None,
@@ -164,7 +168,11 @@ impl Column {
         let lo = allele_of_raw((raw >> 16) as u16);
         let hi = allele_of_raw(raw as u16);
         let c0 = self.codebook.code_or_insert(lo);
-        let c1 = if lo == hi { c0 } else { self.codebook.code_or_insert(hi) };
+        let c1 = if lo == hi {
+            c0
+        } else {
+            self.codebook.code_or_insert(hi)
+        };
         match (c0, c1) {
             (Some(x), Some(y)) => {
                 self.a.to_mut().push(x.min(y));
@@ -172,7 +180,11 @@ impl Column {
             }
             _ => {
                 // codebook overflow: keep the genotype in the side table
-                let g = if lo == hi { Genotype::single(lo) } else { Genotype::new(&[lo, hi]).unwrap_or(Genotype::single(lo)) };
+                let g = if lo == hi {
+                    Genotype::single(lo)
+                } else {
+                    Genotype::new(&[lo, hi]).unwrap_or(Genotype::single(lo))
+                };
                 self.a.to_mut().push(SPECIAL);
                 self.b.to_mut().push(SPECIAL);
                 self.special.insert(row, g);
@@ -247,7 +259,11 @@ fn raw_pair(g: &Genotype) -> Option<u32> {
     }
     let al = g.alleles();
     let lo = raw_allele(al[0])?;
-    let hi = if al.len() == 2 { raw_allele(al[1])? } else { lo };
+    let hi = if al.len() == 2 {
+        raw_allele(al[1])?
+    } else {
+        lo
+    };
     Some((lo as u32) << 16 | hi as u32)
 }
 
@@ -259,14 +275,27 @@ fn build_postings(a: &[u8], b: &[u8]) -> FxHashMap<u16, Vec<u32>> {
             counts[key(x, y) as usize] += 1;
         }
     }
-    let mut lists: Vec<Vec<u32>> =
-        counts.iter().map(|&n| if n > 0 { Vec::with_capacity(n as usize) } else { Vec::new() }).collect();
+    let mut lists: Vec<Vec<u32>> = counts
+        .iter()
+        .map(|&n| {
+            if n > 0 {
+                Vec::with_capacity(n as usize)
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
     for (row, (&x, &y)) in a.iter().zip(b).enumerate() {
         if valid_code(x) {
             lists[key(x, y) as usize].push(row as u32);
         }
     }
-    lists.into_iter().enumerate().filter(|(_, l)| !l.is_empty()).map(|(k, l)| (k as u16, l)).collect()
+    lists
+        .into_iter()
+        .enumerate()
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(k, l)| (k as u16, l))
+        .collect()
 }
 
 /// True for codes of exact alleles (not untyped, not side table).
@@ -298,7 +327,10 @@ impl RowMap {
         let id = ids.str(row);
         let h = self.hasher.hash_one(id);
         let hasher = &self.hasher;
-        match self.table.entry(h, |&r| ids.str(r) == id, |&r| hasher.hash_one(ids.str(r))) {
+        match self
+            .table
+            .entry(h, |&r| ids.str(r) == id, |&r| hasher.hash_one(ids.str(r)))
+        {
             hashbrown::hash_table::Entry::Occupied(_) => false,
             hashbrown::hash_table::Entry::Vacant(v) => {
                 v.insert(row);
@@ -322,7 +354,11 @@ pub(crate) enum Ids {
     /// Ids in memory.
     Owned(Vec<ProfileId>),
     /// `offsets` holds rows + 1 little-endian u32 offsets into `heap`.
-    Mapped { offsets: Bytes, heap: Bytes, rows: usize },
+    Mapped {
+        offsets: Bytes,
+        heap: Bytes,
+        rows: usize,
+    },
 }
 
 impl Default for Ids {
@@ -349,12 +385,15 @@ impl Ids {
             Ids::Mapped { offsets, heap, .. } => {
                 let r = row as usize * 4;
                 let at = |i: usize| {
-                    offsets.get(i..i + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+                    offsets
+                        .get(i..i + 4)
+                        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
                 };
                 match (at(r), at(r + 4)) {
-                    (Some(s), Some(e)) => {
-                        heap.get(s..e).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or(BAD_ID)
-                    }
+                    (Some(s), Some(e)) => heap
+                        .get(s..e)
+                        .and_then(|b| std::str::from_utf8(b).ok())
+                        .unwrap_or(BAD_ID),
                     _ => BAD_ID,
                 }
             }
@@ -364,7 +403,10 @@ impl Ids {
     /// The id of a row.
     pub(crate) fn get(&self, row: u32) -> ProfileId {
         match self {
-            Ids::Owned(v) => v.get(row as usize).cloned().unwrap_or_else(|| ProfileId::trusted(BAD_ID)),
+            Ids::Owned(v) => v
+                .get(row as usize)
+                .cloned()
+                .unwrap_or_else(|| ProfileId::trusted(BAD_ID)),
             Ids::Mapped { .. } => ProfileId::trusted(self.str(row)),
         }
     }
@@ -548,7 +590,9 @@ impl Index {
 
     /// Appends a profile's metadata row (`docs/FORMAT.md`, row metadata).
     fn push_meta(&mut self, p: &Profile) -> Result<(), IndexError> {
-        let cat = p.category().and_then(|c| SpecimenCategory::ALL.iter().position(|&x| x == c));
+        let cat = p
+            .category()
+            .and_then(|c| SpecimenCategory::ALL.iter().position(|&x| x == c));
         let lab = match p.lab() {
             None => NONE16,
             Some(l) => match self.labs.iter().position(|x| x == l) {
@@ -610,7 +654,12 @@ impl Index {
     pub fn build_postings(&mut self) {
         self.columns.par_iter_mut().for_each(|c| {
             c.postings = build_postings(&c.a, &c.b);
-            c.untyped = c.a.iter().enumerate().filter(|(_, x)| **x == UNTYPED).map(|(r, _)| r as u32).collect();
+            c.untyped =
+                c.a.iter()
+                    .enumerate()
+                    .filter(|(_, x)| **x == UNTYPED)
+                    .map(|(r, _)| r as u32)
+                    .collect();
         });
         self.has_postings = true;
     }
@@ -728,7 +777,11 @@ impl Index {
         }
         let m = self.meta_row(row)?;
         p.set_category(SpecimenCategory::ALL.get(m[0] as usize).copied());
-        p.set_lab(self.labs.get(u16::from_le_bytes([m[2], m[3]]) as usize).cloned());
+        p.set_lab(
+            self.labs
+                .get(u16::from_le_bytes([m[2], m[3]]) as usize)
+                .cloned(),
+        );
         p.set_partial(m[1] & FLAG_PARTIAL != 0);
         Some(p)
     }
@@ -766,7 +819,9 @@ impl Index {
     pub fn genotype_bytes(&self) -> usize {
         self.columns
             .iter()
-            .map(|c| c.a.len() + c.b.len() + c.special.len() * std::mem::size_of::<(u32, Genotype)>())
+            .map(|c| {
+                c.a.len() + c.b.len() + c.special.len() * std::mem::size_of::<(u32, Genotype)>()
+            })
             .sum()
     }
 
@@ -789,7 +844,10 @@ impl Index {
 
     /// Searches many queries in parallel; `result[i]` answers `queries[i]`.
     pub fn search_batch(&self, queries: &[Profile], opts: &SearchOptions) -> Vec<Vec<Hit>> {
-        queries.par_iter().map(|q| crate::search::plan::search_serial(self, q, opts)).collect()
+        queries
+            .par_iter()
+            .map(|q| crate::search::plan::search_serial(self, q, opts))
+            .collect()
     }
 
     /// Explains how a query would be answered (for benchmarks and diagnostics).
@@ -814,20 +872,42 @@ mod tests {
     #[test]
     fn test_add_get_remove_round_trip() {
         let mut idx = Index::new();
-        let a = p("A", &[("D8S1179", "13,14"), ("TH01", "9.3"), ("FGA", "22,F"), ("AMEL", "X,Y")]);
+        let a = p(
+            "A",
+            &[
+                ("D8S1179", "13,14"),
+                ("TH01", "9.3"),
+                ("FGA", "22,F"),
+                ("AMEL", "X,Y"),
+            ],
+        );
         idx.add(a.clone()).unwrap();
         assert_eq!(idx.get(a.id()), Some(a.clone()));
-        assert_eq!(idx.add(a.clone()), Err(IndexError::DuplicateId(a.id().clone())));
+        assert_eq!(
+            idx.add(a.clone()),
+            Err(IndexError::DuplicateId(a.id().clone()))
+        );
         let b = p("B", &[("vWA", "16,17")]);
         idx.add(b.clone()).unwrap();
         assert_eq!(idx.get(b.id()), Some(b.clone()));
-        assert_eq!(idx.get(a.id()), Some(a.clone()), "a new column leaves old rows untyped");
+        assert_eq!(
+            idx.get(a.id()),
+            Some(a.clone()),
+            "a new column leaves old rows untyped"
+        );
         assert_eq!(idx.remove(a.id()), Some(a.clone()));
         assert_eq!(idx.get(a.id()), None);
         assert_eq!(idx.len(), 1);
         let fga = idx.column(Locus::lookup("FGA").unwrap()).unwrap();
-        assert!(idx.columns[fga].special.is_empty(), "expunged genotype left in side table");
-        assert!(idx.columns.iter().all(|c| c.a[0] == UNTYPED && c.b[0] == UNTYPED));
+        assert!(
+            idx.columns[fga].special.is_empty(),
+            "expunged genotype left in side table"
+        );
+        assert!(
+            idx.columns
+                .iter()
+                .all(|c| c.a[0] == UNTYPED && c.b[0] == UNTYPED)
+        );
         let built = Index::from_profiles(&[a.clone(), b.clone()]).unwrap();
         assert_eq!(built.get(a.id()), Some(a));
         assert_eq!(built.get(b.id()), Some(b));
@@ -836,7 +916,10 @@ mod tests {
     #[test]
     fn test_from_profiles_with_duplicates() {
         let a = p("A", &[("D8S1179", "13,14")]);
-        assert!(matches!(Index::from_profiles(&[a.clone(), a]), Err(IndexError::DuplicateId(_))));
+        assert!(matches!(
+            Index::from_profiles(&[a.clone(), a]),
+            Err(IndexError::DuplicateId(_))
+        ));
     }
 
     #[test]
@@ -859,6 +942,10 @@ mod tests {
             .collect();
         let idx = Index::from_profiles(&profiles).unwrap();
         assert_eq!(loci.len(), 24);
-        assert!(idx.genotype_bytes() <= 48 * 1000, "{}", idx.genotype_bytes());
+        assert!(
+            idx.genotype_bytes() <= 48 * 1000,
+            "{}",
+            idx.genotype_bytes()
+        );
     }
 }

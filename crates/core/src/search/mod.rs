@@ -14,7 +14,9 @@ pub mod naive;
 pub mod plan;
 
 /// CODIS per-locus stringency (FBI/NIJ; SWGDAM 2009).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Stringency {
     /// The same alleles and the same number of alleles.
@@ -33,7 +35,9 @@ impl FromStr for Stringency {
             "high" => Ok(Stringency::High),
             "moderate" | "medium" => Ok(Stringency::Moderate),
             "low" => Ok(Stringency::Low),
-            _ => Err(format!("unknown stringency '{s}' (expected high, moderate or low)")),
+            _ => Err(format!(
+                "unknown stringency '{s}' (expected high, moderate or low)"
+            )),
         }
     }
 }
@@ -68,14 +72,24 @@ pub struct SearchOptions {
 impl Default for SearchOptions {
     /// Moderate stringency, at least 8 loci compared, no mismatch allowed, CODIS mode.
     fn default() -> Self {
-        SearchOptions { stringency: Stringency::Moderate, min_loci: 8, max_mismatches: 0, prum: false, top: None }
+        SearchOptions {
+            stringency: Stringency::Moderate,
+            min_loci: 8,
+            max_mismatches: 0,
+            prum: false,
+            top: None,
+        }
     }
 }
 
 impl SearchOptions {
     /// Prüm defaults: at least 6 fully matching loci, full or near matches.
     pub fn prum() -> SearchOptions {
-        SearchOptions { min_loci: 6, prum: true, ..SearchOptions::default() }
+        SearchOptions {
+            min_loci: 6,
+            prum: true,
+            ..SearchOptions::default()
+        }
     }
 
     pub(crate) fn effective_min_loci(&self) -> usize {
@@ -173,7 +187,9 @@ pub(crate) fn finish(mut hits: Vec<Hit>, opts: &SearchOptions) -> Vec<Hit> {
 
 /// A ⊆ B: every allele of A is consistent with at least one allele of B.
 pub fn is_subset(a: &Genotype, b: &Genotype) -> bool {
-    a.alleles().iter().all(|&x| b.alleles().iter().any(|&y| x.is_consistent_with(y)))
+    a.alleles()
+        .iter()
+        .all(|&x| b.alleles().iter().any(|&y| x.is_consistent_with(y)))
 }
 
 /// The CODIS stringency test at one locus (without the required-allele rule).
@@ -181,9 +197,10 @@ pub fn passes_stringency(q: &Genotype, c: &Genotype, s: Stringency) -> bool {
     match s {
         Stringency::High => q.len() == c.len() && is_subset(q, c) && is_subset(c, q),
         Stringency::Moderate => is_subset(q, c) || is_subset(c, q),
-        Stringency::Low => {
-            q.alleles().iter().any(|&x| c.alleles().iter().any(|&y| x.is_consistent_with(y)))
-        }
+        Stringency::Low => q
+            .alleles()
+            .iter()
+            .any(|&x| c.alleles().iter().any(|&y| x.is_consistent_with(y))),
     }
 }
 
@@ -200,7 +217,11 @@ pub fn has_required(q: &Genotype, c: &Genotype) -> bool {
 /// twice); the count is max(|Q|, |C|) minus the size of a maximum matching of consistent alleles.
 pub fn differing_alleles(q: &Genotype, c: &Genotype) -> u8 {
     let expand = |g: &Genotype| -> Vec<crate::Allele> {
-        if g.is_single() { vec![g.alleles()[0]; 2] } else { g.alleles().to_vec() }
+        if g.is_single() {
+            vec![g.alleles()[0]; 2]
+        } else {
+            g.alleles().to_vec()
+        }
     };
     let qa = expand(q);
     let ca = expand(c);
@@ -242,7 +263,11 @@ pub fn differing_alleles(q: &Genotype, c: &Genotype) -> u8 {
 pub fn compare_locus(q: &Genotype, c: &Genotype, opts: &SearchOptions) -> (Outcome, u8) {
     let diff = differing_alleles(q, c);
     let outcome = if opts.prum {
-        if diff == 0 { Outcome::Match } else { Outcome::Mismatch }
+        if diff == 0 {
+            Outcome::Match
+        } else {
+            Outcome::Mismatch
+        }
     } else if !passes_stringency(q, c, opts.stringency) {
         Outcome::Mismatch
     } else if !has_required(q, c) {
@@ -284,9 +309,19 @@ pub(crate) fn evaluate<'a>(
     let compared = matched + mismatched;
     let (ok, prum) = if opts.prum {
         let ok = matched >= opts.effective_min_loci() && diff_total <= 1;
-        (ok, Some(if diff_total == 0 { PrumQuality::Full } else { PrumQuality::Near }))
+        (
+            ok,
+            Some(if diff_total == 0 {
+                PrumQuality::Full
+            } else {
+                PrumQuality::Near
+            }),
+        )
     } else {
-        (compared >= opts.effective_min_loci() && mismatched <= opts.max_mismatches, None)
+        (
+            compared >= opts.effective_min_loci() && mismatched <= opts.max_mismatches,
+            None,
+        )
     };
     ok.then(|| Hit {
         candidate: candidate.clone(),
@@ -310,32 +345,65 @@ mod tests {
     #[test]
     fn test_stringency_with_swgdam_examples() {
         // SWGDAM 2009: forensic unknown D8S1179 13 vs offender 13,14 is a moderate match.
-        assert!(passes_stringency(&g("13"), &g("13,14"), Stringency::Moderate));
+        assert!(passes_stringency(
+            &g("13"),
+            &g("13,14"),
+            Stringency::Moderate
+        ));
         assert!(!passes_stringency(&g("13"), &g("13,14"), Stringency::High));
         // D21S11 28,31.2 vs 28,31.2 is a high match.
-        assert!(passes_stringency(&g("28,31.2"), &g("28,31.2"), Stringency::High));
-        assert!(!passes_stringency(&g("13,14"), &g("13,15"), Stringency::Moderate));
+        assert!(passes_stringency(
+            &g("28,31.2"),
+            &g("28,31.2"),
+            Stringency::High
+        ));
+        assert!(!passes_stringency(
+            &g("13,14"),
+            &g("13,15"),
+            Stringency::Moderate
+        ));
         assert!(passes_stringency(&g("13,14"), &g("13,15"), Stringency::Low));
-        assert!(!passes_stringency(&g("13,14"), &g("15,16"), Stringency::Low));
+        assert!(!passes_stringency(
+            &g("13,14"),
+            &g("15,16"),
+            Stringency::Low
+        ));
         // a single-source profile against a mixture
-        assert!(passes_stringency(&g("13,15"), &g("12,13,15,16"), Stringency::Moderate));
-        assert!(!passes_stringency(&g("13,15"), &g("12,13,15,16"), Stringency::High));
+        assert!(passes_stringency(
+            &g("13,15"),
+            &g("12,13,15,16"),
+            Stringency::Moderate
+        ));
+        assert!(!passes_stringency(
+            &g("13,15"),
+            &g("12,13,15,16"),
+            Stringency::High
+        ));
     }
 
     #[test]
     fn test_stringency_with_wildcards_and_off_ladder() {
         assert!(passes_stringency(&g("13,F"), &g("13,14"), Stringency::High));
         assert!(passes_stringency(&g(">15"), &g("16"), Stringency::High));
-        assert!(!passes_stringency(&g(">15"), &g("15"), Stringency::Moderate));
+        assert!(!passes_stringency(
+            &g(">15"),
+            &g("15"),
+            Stringency::Moderate
+        ));
     }
 
     #[test]
     fn test_required_allele() {
-        let q = g("13,14").with_required(crate::Allele::Repeat(140)).unwrap();
+        let q = g("13,14")
+            .with_required(crate::Allele::Repeat(140))
+            .unwrap();
         assert!(has_required(&q, &g("14")));
         assert!(!has_required(&q, &g("13")));
         let opts = SearchOptions::default();
-        assert_eq!(compare_locus(&q, &g("13"), &opts).0, Outcome::RequiredMissing);
+        assert_eq!(
+            compare_locus(&q, &g("13"), &opts).0,
+            Outcome::RequiredMissing
+        );
     }
 
     #[test]

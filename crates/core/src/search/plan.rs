@@ -60,7 +60,11 @@ enum Kind {
     Simple { q1: u8, q2: u8, req: Option<u8> },
     /// Anything else: an entry per code pair (`x * width + y`), bit 0 valid, bit 1 pass,
     /// bits 2-3 differing alleles; and the posting keys that pass.
-    Complex { table: Vec<u8>, width: usize, passing: Vec<u16> },
+    Complex {
+        table: Vec<u8>,
+        width: usize,
+        passing: Vec<u16>,
+    },
 }
 
 struct QLocus<'a> {
@@ -96,7 +100,9 @@ fn build_plan<'a>(index: &'a Index, query: &Profile, opts: &SearchOptions) -> Pl
         if !locus.is_counted() {
             continue;
         }
-        let Some(ci) = index.column(locus) else { continue };
+        let Some(ci) = index.column(locus) else {
+            continue;
+        };
         let col = &index.columns[ci];
         let simple = g.len() <= 2 && g.is_exact();
         let kind = if simple {
@@ -104,8 +110,16 @@ fn build_plan<'a>(index: &'a Index, query: &Profile, opts: &SearchOptions) -> Pl
             let al = g.alleles();
             let c0 = code(al[0]);
             let c1 = if al.len() == 2 { code(al[1]) } else { c0 };
-            let req = if opts.prum { None } else { g.required().map(code) };
-            Kind::Simple { q1: c0.min(c1), q2: c0.max(c1), req }
+            let req = if opts.prum {
+                None
+            } else {
+                g.required().map(code)
+            };
+            Kind::Simple {
+                q1: c0.min(c1),
+                q2: c0.max(c1),
+                req,
+            }
         } else {
             // one entry per code pair present in the column: (codes + 1)^2 bytes
             let width = col.codebook.alleles.len() + 1;
@@ -124,11 +138,22 @@ fn build_plan<'a>(index: &'a Index, query: &Profile, opts: &SearchOptions) -> Pl
                 }
             }
             passing.sort_unstable();
-            Kind::Complex { table, width, passing }
+            Kind::Complex {
+                table,
+                width,
+                passing,
+            }
         };
-        loci.push(QLocus { col, genotype: *g, kind });
+        loci.push(QLocus {
+            col,
+            genotype: *g,
+            kind,
+        });
     }
-    Plan { loci, mode: mode(opts) }
+    Plan {
+        loci,
+        mode: mode(opts),
+    }
 }
 
 /// Per-row counters of one block.
@@ -140,7 +165,11 @@ struct Counters {
 
 impl Counters {
     fn new() -> Counters {
-        Counters { compared: vec![0; BLOCK], passed: vec![0; BLOCK], diff: vec![0; BLOCK] }
+        Counters {
+            compared: vec![0; BLOCK],
+            passed: vec![0; BLOCK],
+            diff: vec![0; BLOCK],
+        }
     }
     fn clear(&mut self, n: usize) {
         self.compared[..n].fill(0);
@@ -181,7 +210,13 @@ fn diff_codes(x: u8, y: u8, q1: u8, q2: u8) -> u8 {
 /// Adds `pass(x, y)` (and, for Prüm, the differing alleles) of every row to the counters.
 /// Kept branch-free so that it vectorises over byte lanes.
 #[inline(always)]
-fn simple_loop(a: &[u8], b: &[u8], c: &mut Counters, pass: impl Fn(u8, u8) -> u8, prum: Option<(u8, u8)>) {
+fn simple_loop(
+    a: &[u8],
+    b: &[u8],
+    c: &mut Counters,
+    pass: impl Fn(u8, u8) -> u8,
+    prum: Option<(u8, u8)>,
+) {
     let n = a.len().min(b.len()).min(c.compared.len());
     let (a, b) = (&a[..n], &b[..n]);
     let (cmp, pas, dif) = (&mut c.compared[..n], &mut c.passed[..n], &mut c.diff[..n]);
@@ -229,7 +264,13 @@ fn scan_simple(a: &[u8], b: &[u8], c: &mut Counters, m: Mode, q1: u8, q2: u8, re
             None,
         ),
         (Mode::Low, None) => simple_loop(a, b, c, |x, y| has(x, y, q1) | has(x, y, q2), None),
-        (m, Some(r)) => simple_loop(a, b, c, |x, y| pass_codes(m, x, y, q1, q2) & has(x, y, r), None),
+        (m, Some(r)) => simple_loop(
+            a,
+            b,
+            c,
+            |x, y| pass_codes(m, x, y, q1, q2) & has(x, y, r),
+            None,
+        ),
     }
 }
 
@@ -247,7 +288,10 @@ fn scan_complex(
         if valid(x) == 0 {
             continue;
         }
-        let mut t = table.get(x as usize * width + b[i] as usize).copied().unwrap_or(0);
+        let mut t = table
+            .get(x as usize * width + b[i] as usize)
+            .copied()
+            .unwrap_or(0);
         if t == 0 {
             t = fallback(i);
         }
@@ -283,9 +327,9 @@ fn scan_block(plan: &Plan<'_>, start: usize, n: usize, c: &mut Counters, opts: &
         let b = &ql.col.b[start..end];
         match &ql.kind {
             Kind::Simple { q1, q2, req } => scan_simple(a, b, c, plan.mode, *q1, *q2, *req),
-            Kind::Complex { table, width, .. } => {
-                scan_complex(a, b, c, table, *width, |i| entry_of(ql, (start + i) as u32, opts))
-            }
+            Kind::Complex { table, width, .. } => scan_complex(a, b, c, table, *width, |i| {
+                entry_of(ql, (start + i) as u32, opts)
+            }),
         }
         // Rows in the side table: the loops above skipped them (code 255).
         let sr = &ql.col.special_rows;
@@ -336,7 +380,11 @@ fn make_hit(index: &Index, query: &Profile, row: u32, opts: &SearchOptions) -> O
             Some((l, q, col.genotype(row)?))
         })
         .collect();
-    evaluate(&index.ids.get(row), decoded.iter().map(|(l, q, c)| (*l, *q, c)), opts)
+    evaluate(
+        &index.ids.get(row),
+        decoded.iter().map(|(l, q, c)| (*l, *q, c)),
+        opts,
+    )
 }
 
 fn scan_range(
@@ -416,7 +464,10 @@ fn choose_postings<'p>(
                 Kind::Simple { q1, q2, .. } => passing_keys(ql.col, plan.mode, *q1, *q2),
                 Kind::Complex { passing, .. } => passing.clone(),
             };
-            let size = keys.iter().map(|k| ql.col.postings.get(k).map_or(0, Vec::len)).sum::<usize>()
+            let size = keys
+                .iter()
+                .map(|k| ql.col.postings.get(k).map_or(0, Vec::len))
+                .sum::<usize>()
                 + ql.col.untyped.len()
                 + ql.col.special_rows.len();
             (ql, keys, size)
@@ -482,7 +533,11 @@ fn row_counters(plan: &Plan<'_>, row: u32, opts: &SearchOptions) -> (u8, u8, u8)
                     1 | p << 1 | diff_codes(x, y, *q1, *q2) << 2
                 }
                 Kind::Complex { table, width, .. } => {
-                    match table.get(x as usize * width + y as usize).copied().unwrap_or(0) {
+                    match table
+                        .get(x as usize * width + y as usize)
+                        .copied()
+                        .unwrap_or(0)
+                    {
                         0 => entry_of(ql, row, opts),
                         t => t,
                     }
@@ -510,14 +565,22 @@ pub enum Force {
     Postings,
 }
 
-fn run(index: &Index, query: &Profile, opts: &SearchOptions, parallel: bool, force: Force) -> Vec<Hit> {
+fn run(
+    index: &Index,
+    query: &Profile,
+    opts: &SearchOptions,
+    parallel: bool,
+    force: Force,
+) -> Vec<Hit> {
     let plan = build_plan(index, query, opts);
     if !opts.prum && plan.loci.len() < opts.effective_min_loci() {
         return Vec::new(); // cannot compare enough loci with anyone
     }
     if plan.loci.len() > MAX_FAST_LOCI {
         // the u8 counters could overflow: verify every row with the reference rules
-        let hits = (0..index.rows() as u32).filter_map(|r| make_hit(index, query, r, opts)).collect();
+        let hits = (0..index.rows() as u32)
+            .filter_map(|r| make_hit(index, query, r, opts))
+            .collect();
         return finish(hits, opts);
     }
     let sets = match force {
@@ -545,7 +608,10 @@ fn run(index: &Index, query: &Profile, opts: &SearchOptions, parallel: bool, for
             .flat_map_iter(|&s| scan_range(index, query, &plan, s..(s + TASK).min(rows), opts))
             .collect()
     } else {
-        tasks.iter().flat_map(|&s| scan_range(index, query, &plan, s..(s + TASK).min(rows), opts)).collect()
+        tasks
+            .iter()
+            .flat_map(|&s| scan_range(index, query, &plan, s..(s + TASK).min(rows), opts))
+            .collect()
     };
     finish(hits, opts)
 }
@@ -562,22 +628,42 @@ pub(crate) fn search_serial(index: &Index, query: &Profile, opts: &SearchOptions
 
 /// Searches with a forced strategy (for tests and benchmarks).
 #[doc(hidden)]
-pub fn search_forced(index: &Index, query: &Profile, opts: &SearchOptions, force: Force) -> Vec<Hit> {
+pub fn search_forced(
+    index: &Index,
+    query: &Profile,
+    opts: &SearchOptions,
+    force: Force,
+) -> Vec<Hit> {
     run(index, query, opts, true, force)
 }
 
 pub(crate) fn explain(index: &Index, query: &Profile, opts: &SearchOptions) -> Explain {
     let plan = build_plan(index, query, opts);
-    let simple_loci = plan.loci.iter().filter(|q| matches!(q.kind, Kind::Simple { .. })).count();
+    let simple_loci = plan
+        .loci
+        .iter()
+        .filter(|q| matches!(q.kind, Kind::Simple { .. }))
+        .count();
     let complex_loci = plan.loci.len() - simple_loci;
     match choose_postings(&plan, index, opts, POSTINGS_RATIO) {
         Some(sets) => Explain {
-            strategy: Strategy::Postings { loci: sets.iter().map(|s| s.0.col.locus.name().to_string()).collect() },
+            strategy: Strategy::Postings {
+                loci: sets
+                    .iter()
+                    .map(|s| s.0.col.locus.name().to_string())
+                    .collect(),
+            },
             rows_touched: postings_rows(&sets, opts.failing_loci_allowed()).len(),
             rows: index.rows(),
             simple_loci,
             complex_loci,
         },
-        None => Explain { strategy: Strategy::Scan, rows_touched: index.rows(), rows: index.rows(), simple_loci, complex_loci },
+        None => Explain {
+            strategy: Strategy::Scan,
+            rows_touched: index.rows(),
+            rows: index.rows(),
+            simple_loci,
+            complex_loci,
+        },
     }
 }
