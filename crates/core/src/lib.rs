@@ -64,6 +64,6 @@ pub use genotype::Genotype;
 pub use index::{Index, IndexError};
 pub use kinship::Relationship;
 pub use locus::{Kit, Locus, LocusKind};
-pub use profile::{Profile, ProfileId, SpecimenCategory};
+pub use profile::{Country, Profile, ProfileId, SpecimenCategory};
 pub use search::{Hit, LocusResult, PrumQuality, SearchOptions, Stringency};
 pub use stats::Log10;

@@ -252,6 +252,89 @@ impl<'de> serde::Deserialize<'de> for SpecimenCategory {
     }
 }
 
+/// An ISO 3166-1 alpha-2 country code (`GT`, `SV`, `HN`...), stored upper case.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Country([u8; 2]);
+
+/// The error of parsing a country code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid country code '{0}': expected two letters (ISO 3166-1 alpha-2, e.g. GT, SV, HN)")]
+pub struct CountryError(pub String);
+
+impl Country {
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        // two ASCII letters by construction
+        std::str::from_utf8(&self.0).unwrap_or("??")
+    }
+}
+
+impl FromStr for Country {
+    type Err = CountryError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let b = s.trim().as_bytes();
+        if b.len() != 2 || !b.iter().all(u8::is_ascii_alphabetic) {
+            return Err(CountryError(s.to_string()));
+        }
+        Ok(Country([b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()]))
+    }
+}
+
+impl fmt::Display for Country {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Country {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Country({})", self.as_str())
+    }
+}
+
+impl serde::Serialize for Country {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Country {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A calendar date (typing or submission date), without time of day.
+pub type Date = time::Date;
+
+/// Parses an ISO 8601 date (`2026-11-28`).
+pub fn parse_date(s: &str) -> Result<Date, String> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(s.trim(), &fmt).map_err(|e| format!("invalid date '{s}' (expected YYYY-MM-DD): {e}"))
+}
+
+/// Formats a date as ISO 8601 (`2026-11-28`).
+pub fn format_date(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+mod date_serde {
+    use super::{Date, format_date, parse_date};
+    use serde::Deserialize;
+
+    pub fn serialize<S: serde::Serializer>(d: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_some(&format_date(*d)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
+        Option::<String>::deserialize(d)?.map(|s| parse_date(&s).map_err(serde::de::Error::custom)).transpose()
+    }
+}
+
 /// An owned STR profile: a specimen id, its metadata and a genotype per typed locus.
 ///
 /// Loci are kept in canonical order. The original spelling of a locus name (e.g. `THO1`,
@@ -263,6 +346,10 @@ pub struct Profile {
     category: Option<SpecimenCategory>,
     lab: Option<String>,
     partial: bool,
+    country: Option<Country>,
+    kit: Option<String>,
+    #[serde(with = "date_serde")]
+    date: Option<Date>,
     /// Sorted by locus, one entry per locus (a sorted vector: a profile has a few dozen loci).
     genotypes: Vec<(Locus, Genotype)>,
     spellings: BTreeMap<Locus, String>,
@@ -275,6 +362,12 @@ struct RawProfile {
     category: Option<SpecimenCategory>,
     lab: Option<String>,
     partial: bool,
+    #[serde(default)]
+    country: Option<Country>,
+    #[serde(default)]
+    kit: Option<String>,
+    #[serde(default, with = "date_serde")]
+    date: Option<Date>,
     genotypes: Vec<(Locus, Genotype)>,
     spellings: BTreeMap<Locus, String>,
 }
@@ -286,6 +379,9 @@ impl TryFrom<RawProfile> for Profile {
         p.category = raw.category;
         p.lab = raw.lab;
         p.partial = raw.partial;
+        p.country = raw.country;
+        p.kit = raw.kit;
+        p.date = raw.date;
         for (l, g) in raw.genotypes {
             if p.set_genotype(l, g).is_some() {
                 return Err(format!("specimen {}: locus {l} given twice", p.id));
@@ -304,6 +400,9 @@ impl Profile {
             category: None,
             lab: None,
             partial: false,
+            country: None,
+            kit: None,
+            date: None,
             genotypes: Vec::new(),
             spellings: BTreeMap::new(),
         }
@@ -350,6 +449,36 @@ impl Profile {
     /// Sets the submitting lab.
     pub fn set_lab(&mut self, lab: Option<String>) {
         self.lab = lab;
+    }
+
+    /// The country whose national index holds the profile (provenance).
+    pub fn country(&self) -> Option<Country> {
+        self.country
+    }
+
+    /// Sets the country.
+    pub fn set_country(&mut self, c: Option<Country>) {
+        self.country = c;
+    }
+
+    /// The kit (locus panel) the profile was typed with, as the lab names it (provenance).
+    pub fn kit(&self) -> Option<&str> {
+        self.kit.as_deref()
+    }
+
+    /// Sets the kit.
+    pub fn set_kit(&mut self, kit: Option<String>) {
+        self.kit = kit;
+    }
+
+    /// The typing or submission date (provenance).
+    pub fn date(&self) -> Option<Date> {
+        self.date
+    }
+
+    /// Sets the date.
+    pub fn set_date(&mut self, d: Option<Date>) {
+        self.date = d;
     }
 
     /// True when the profile is flagged partial: a single allele may be a homozygote or a

@@ -282,8 +282,8 @@ fn write_to(index: &Index, file: &mut File, path: &Path) -> Result<(), WriteErro
             .map(|c| c.codebook.alleles.iter().map(|a| a.to_string()).collect())
             .collect(),
         labs: index.labs.clone(),
-        countries: Vec::new(),
-        kits: Vec::new(),
+        countries: index.countries.iter().map(|c| c.to_string()).collect(),
+        kits: index.kits.clone(),
         special: index
             .columns
             .iter()
@@ -610,9 +610,18 @@ pub fn open(path: &Path) -> Result<Index, OpenError> {
             "panel, codebooks and side tables differ in length",
         ));
     }
-    if meta.labs.len() >= u16::MAX as usize {
-        return Err(corrupt(path, "meta", "too many labs"));
+    if meta.labs.len() >= u16::MAX as usize
+        || meta.countries.len() >= u16::MAX as usize
+        || meta.kits.len() >= u16::MAX as usize
+    {
+        return Err(corrupt(path, "meta", "too many labs, countries or kits"));
     }
+    let countries = meta
+        .countries
+        .iter()
+        .map(|c| c.parse::<crate::profile::Country>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| corrupt(path, "meta", e.to_string()))?;
     let expect_len = |e: &Entry, want: u64| -> Result<(), OpenError> {
         if e.len != want {
             return Err(corrupt(
@@ -714,6 +723,8 @@ pub fn open(path: &Path) -> Result<Index, OpenError> {
         live_count: rows,
         meta: window(rmeta),
         labs: meta.labs,
+        countries,
+        kits: meta.kits,
         has_postings: false,
     })
 }
@@ -811,6 +822,17 @@ pub fn verify(path: &Path) -> Result<Index, OpenError> {
                 "row metadata",
                 format!("row {r}: lab {lab} unknown"),
             ));
+        }
+        let country = le_u16(m, 4);
+        let kit = le_u16(m, 6);
+        if (country != u16::MAX && country as usize >= index.countries.len())
+            || (kit != u16::MAX && kit as usize >= index.kits.len())
+        {
+            return Err(corrupt(path, "row metadata", format!("row {r}: country {country} or kit {kit} unknown")));
+        }
+        let days = le_u32(m, 8);
+        if days != u32::MAX && super::days_to_date(days).is_none() {
+            return Err(corrupt(path, "row metadata", format!("row {r}: date {days} out of range")));
         }
         if m[1] & !1 != 0 {
             return Err(corrupt(

@@ -449,8 +449,8 @@ pub enum IndexError {
     /// The index is full (row ids are 32-bit).
     #[error("the index is full (at most 4,294,967,294 rows)")]
     Full,
-    /// More distinct lab names than the index can number.
-    #[error("too many distinct lab names (at most 65,535)")]
+    /// More distinct lab, country or kit names than the index can number.
+    #[error("too many distinct lab, country or kit names (at most 65,535 each)")]
     TooManyLabs,
 }
 
@@ -470,7 +470,39 @@ pub struct Index {
     /// [`META_WIDTH`] bytes per row.
     pub(crate) meta: Bytes,
     pub(crate) labs: Vec<String>,
+    pub(crate) countries: Vec<crate::profile::Country>,
+    pub(crate) kits: Vec<String>,
     pub(crate) has_postings: bool,
+}
+
+/// Days from 0000-03-01 ... : the Julian day number of 1970-01-01, for dates stored as days.
+const UNIX_EPOCH_JULIAN: i32 = 2_440_588;
+
+/// A date as stored in row metadata: days since 1970-01-01 (`u32::MAX` = unknown; dates before
+/// 1970 are stored as unknown, no forensic profile predates DNA typing).
+pub(crate) fn date_to_days(d: Option<crate::profile::Date>) -> u32 {
+    d.and_then(|d| u32::try_from(d.to_julian_day() - UNIX_EPOCH_JULIAN).ok()).unwrap_or(u32::MAX)
+}
+
+/// The inverse of [`date_to_days`].
+pub(crate) fn days_to_date(days: u32) -> Option<crate::profile::Date> {
+    if days == u32::MAX {
+        return None;
+    }
+    let jd = i32::try_from(days).ok()?.checked_add(UNIX_EPOCH_JULIAN)?;
+    crate::profile::Date::from_julian_day(jd).ok()
+}
+
+/// Index of `value` in a dictionary, added when new; `None` when the dictionary is full.
+fn dict_index<T: PartialEq + Clone>(dict: &mut Vec<T>, value: &T) -> Option<u16> {
+    match dict.iter().position(|x| x == value) {
+        Some(i) => Some(i as u16),
+        None if dict.len() < NONE16 as usize => {
+            dict.push(value.clone());
+            Some((dict.len() - 1) as u16)
+        }
+        None => None,
+    }
 }
 
 const NO_CATEGORY: u8 = u8::MAX;
@@ -590,30 +622,38 @@ impl Index {
 
     /// Appends a profile's metadata row (`docs/FORMAT.md`, row metadata).
     fn push_meta(&mut self, p: &Profile) -> Result<(), IndexError> {
-        let cat = p
-            .category()
-            .and_then(|c| SpecimenCategory::ALL.iter().position(|&x| x == c));
+        let cat = p.category().and_then(|c| SpecimenCategory::ALL.iter().position(|&x| x == c));
         let lab = match p.lab() {
             None => NONE16,
-            Some(l) => match self.labs.iter().position(|x| x == l) {
-                Some(i) => i as u16,
-                None if self.labs.len() < NONE16 as usize => {
-                    self.labs.push(l.to_string());
-                    (self.labs.len() - 1) as u16
-                }
-                None => return Err(IndexError::TooManyLabs),
-            },
+            Some(l) => dict_index(&mut self.labs, &l.to_string()).ok_or(IndexError::TooManyLabs)?,
+        };
+        let country = match p.country() {
+            None => NONE16,
+            Some(c) => dict_index(&mut self.countries, &c).ok_or(IndexError::TooManyLabs)?,
+        };
+        let kit = match p.kit() {
+            None => NONE16,
+            Some(k) => dict_index(&mut self.kits, &k.to_string()).ok_or(IndexError::TooManyLabs)?,
         };
         let mut row = [0u8; META_WIDTH];
         row[0] = cat.map_or(NO_CATEGORY, |i| i as u8);
         row[1] = if p.is_partial() { FLAG_PARTIAL } else { 0 };
         row[2..4].copy_from_slice(&lab.to_le_bytes());
-        // country, kit and date: reserved for the regional index, unknown for now
-        row[4..6].copy_from_slice(&NONE16.to_le_bytes());
-        row[6..8].copy_from_slice(&NONE16.to_le_bytes());
-        row[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+        row[4..6].copy_from_slice(&country.to_le_bytes());
+        row[6..8].copy_from_slice(&kit.to_le_bytes());
+        row[8..12].copy_from_slice(&date_to_days(p.date()).to_le_bytes());
         self.meta.to_mut().extend_from_slice(&row);
         Ok(())
+    }
+
+    /// Fails before any change when a metadata dictionary cannot take the profile's values.
+    fn check_dictionaries(&self, p: &Profile) -> Result<(), IndexError> {
+        let full = NONE16 as usize;
+        let lab = p.lab().is_some_and(|l| self.labs.len() >= full && !self.labs.iter().any(|x| x == l));
+        let country =
+            p.country().is_some_and(|c| self.countries.len() >= full && !self.countries.contains(&c));
+        let kit = p.kit().is_some_and(|k| self.kits.len() >= full && !self.kits.iter().any(|x| x == k));
+        if lab || country || kit { Err(IndexError::TooManyLabs) } else { Ok(()) }
     }
 
     fn meta_row(&self, row: u32) -> Option<&[u8]> {
@@ -698,12 +738,7 @@ impl Index {
         if row == u32::MAX {
             return Err(IndexError::Full);
         }
-        if let Some(l) = p.lab()
-            && self.labs.len() >= NONE16 as usize
-            && !self.labs.iter().any(|x| x == l)
-        {
-            return Err(IndexError::TooManyLabs);
-        }
+        self.check_dictionaries(&p)?;
         self.make_owned();
         for (l, _) in p.genotypes() {
             if !self.column_of.contains_key(&l) {
@@ -729,12 +764,7 @@ impl Index {
         if p.locus_count() == 0 {
             return Err(IndexError::NoLoci(p.id().clone()));
         }
-        if let Some(l) = p.lab()
-            && self.labs.len() >= NONE16 as usize
-            && !self.labs.iter().any(|x| x == l)
-        {
-            return Err(IndexError::TooManyLabs);
-        }
+        self.check_dictionaries(&p)?;
         self.remove(p.id());
         self.add(p)
     }
@@ -783,6 +813,9 @@ impl Index {
                 .cloned(),
         );
         p.set_partial(m[1] & FLAG_PARTIAL != 0);
+        p.set_country(self.countries.get(u16::from_le_bytes([m[4], m[5]]) as usize).copied());
+        p.set_kit(self.kits.get(u16::from_le_bytes([m[6], m[7]]) as usize).cloned());
+        p.set_date(days_to_date(u32::from_le_bytes([m[8], m[9], m[10], m[11]])));
         Some(p)
     }
 
