@@ -47,9 +47,72 @@ pub struct Args {
     /// Worker threads (default: one per CPU).
     #[arg(long, value_name = "T", value_parser = at_least_one)]
     pub threads: Option<usize>,
+    /// Allele frequency table: each hit then carries the random match probability of the
+    /// query's genotypes at the matching loci (NRC II 4.1, theta 0.01, 2p rule at partial
+    /// profiles), in the named population or, without --population, the most conservative one.
+    #[arg(long, value_name = "PATH")]
+    pub freq: Option<PathBuf>,
+    /// The population of --freq to use (default: the most conservative, as CODIS reports).
+    #[arg(long, value_name = "NAME", requires = "freq")]
+    pub population: Option<String>,
     /// How leniently input files are read.
     #[command(flatten)]
     pub read: ReadFlags,
+}
+
+/// The RMP of a hit: population and value.
+#[derive(Debug, Clone, serde::Serialize)]
+struct HitRmp {
+    population: String,
+    rmp: String,
+    log10_rmp: f64,
+}
+
+/// Computes the RMP of every hit when a frequency table is given.
+fn hit_rmps(
+    args: &Args,
+    queries: &[Profile],
+    results: &[Vec<Hit>],
+) -> Result<Option<Vec<Vec<HitRmp>>>> {
+    let Some(path) = &args.freq else {
+        return Ok(None);
+    };
+    let table =
+        tandem_core::freq::FreqTable::read_path(path, &tandem_core::freq::FreqOptions::default())?;
+    if let Some(name) = &args.population {
+        table
+            .select(Some(name))
+            .with_context(|| format!("{}", path.display()))?;
+    }
+    let opts = tandem_core::stats::RmpOptions::default();
+    let rmps = queries
+        .iter()
+        .zip(results)
+        .map(|(q, hits)| {
+            hits.iter()
+                .map(|h| {
+                    let report = tandem_core::stats::hit_statistics(q, h, &table, &opts);
+                    let chosen = match &args.population {
+                        Some(name) => report.populations.iter().find(|p| &p.population == name),
+                        None => report.conservative.and_then(|i| report.populations.get(i)),
+                    };
+                    match chosen {
+                        Some(p) => HitRmp {
+                            population: p.population.clone(),
+                            rmp: p.combined.sci(3),
+                            log10_rmp: p.combined.log10(),
+                        },
+                        None => HitRmp {
+                            population: String::new(),
+                            rmp: "1".into(),
+                            log10_rmp: 0.0,
+                        },
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    Ok(Some(rmps))
 }
 
 /// The `--stringency` values.
@@ -130,8 +193,15 @@ pub fn run(args: &Args) -> Result<Outcome> {
     let opts = options(args);
     let results = index.search_batch(&queries, &opts);
 
+    let rmps = hit_rmps(args, &queries, &results)?;
     let hits: usize = results.iter().map(Vec::len).sum();
-    match write_hits(&mut io::stdout(), args.format, &queries, &results) {
+    match write_hits(
+        &mut io::stdout(),
+        args.format,
+        &queries,
+        &results,
+        rmps.as_deref(),
+    ) {
         // A closed pipe (`| head`): the reader has what it wanted; the exit status still tells
         // whether anything was found.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
@@ -150,15 +220,21 @@ fn write_hits(
     format: OutputFormat,
     queries: &[Profile],
     results: &[Vec<Hit>],
+    rmps: Option<&[Vec<HitRmp>]>,
 ) -> std::io::Result<()> {
     if format == OutputFormat::Tsv {
-        writeln!(out, "{TSV_HEADER}")?;
+        if rmps.is_some() {
+            writeln!(out, "{TSV_HEADER}\trmp\tpopulation")?;
+        } else {
+            writeln!(out, "{TSV_HEADER}")?;
+        }
     }
-    for (query, found) in queries.iter().zip(results) {
-        for hit in found {
+    for (qi, (query, found)) in queries.iter().zip(results).enumerate() {
+        for (hi, hit) in found.iter().enumerate() {
+            let rmp = rmps.and_then(|r| r.get(qi)).and_then(|r| r.get(hi));
             match format {
-                OutputFormat::Tsv => write_tsv(out, query.id(), hit)?,
-                OutputFormat::Json => write_json(out, query.id(), hit)?,
+                OutputFormat::Tsv => write_tsv(out, query.id(), hit, rmp)?,
+                OutputFormat::Json => write_json(out, query.id(), hit, rmp)?,
             }
         }
     }
@@ -182,9 +258,14 @@ pub fn mismatched_loci(hit: &Hit) -> String {
 
 /// Writes one TSV row. Specimen ids and locus names hold no control characters, so no cell
 /// needs quoting.
-fn write_tsv(out: &mut impl Write, query: &ProfileId, hit: &Hit) -> std::io::Result<()> {
+fn write_tsv(
+    out: &mut impl Write,
+    query: &ProfileId,
+    hit: &Hit,
+    rmp: Option<&HitRmp>,
+) -> std::io::Result<()> {
     let prum = hit.prum.map(|p| p.to_string()).unwrap_or_default();
-    writeln!(
+    write!(
         out,
         "{query}\t{}\t{}\t{}\t{}\t{prum}\t{}",
         hit.candidate,
@@ -192,7 +273,11 @@ fn write_tsv(out: &mut impl Write, query: &ProfileId, hit: &Hit) -> std::io::Res
         hit.loci_matched,
         hit.loci_mismatched,
         mismatched_loci(hit)
-    )
+    )?;
+    if let Some(r) = rmp {
+        write!(out, "\t{}\t{}", r.rmp, r.population)?;
+    }
+    writeln!(out)
 }
 
 /// One JSON line: the TSV columns (with the Prüm quality as `full`, `near` or null) plus the
@@ -205,11 +290,18 @@ struct JsonHit<'a> {
     loci_matched: usize,
     loci_mismatched: usize,
     prum: Option<PrumQuality>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rmp: Option<&'a HitRmp>,
     loci: &'a [LocusResult],
 }
 
 /// Writes one JSON line.
-fn write_json(out: &mut impl Write, query: &ProfileId, hit: &Hit) -> std::io::Result<()> {
+fn write_json(
+    out: &mut impl Write,
+    query: &ProfileId,
+    hit: &Hit,
+    rmp: Option<&HitRmp>,
+) -> std::io::Result<()> {
     let record = JsonHit {
         query,
         candidate: &hit.candidate,
@@ -217,6 +309,7 @@ fn write_json(out: &mut impl Write, query: &ProfileId, hit: &Hit) -> std::io::Re
         loci_matched: hit.loci_matched,
         loci_mismatched: hit.loci_mismatched,
         prum: hit.prum,
+        rmp,
         loci: &hit.loci,
     };
     serde_json::to_writer(&mut *out, &record).map_err(std::io::Error::from)?;

@@ -1,5 +1,7 @@
 //! End-to-end tests of the `tandem` binary: output, exit statuses and error messages.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -345,4 +347,36 @@ fn test_demo_with_data_file() {
         .expect("run");
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
     assert!(stdout(&o).contains("Scaling up"));
+}
+
+#[test]
+fn test_search_with_frequency_table_reports_rmp() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = write(&dir, "q.csv", &nist_rows(&["GT37019"]));
+    let freq = nist().with_file_name("fbi2015_allele_freqs.csv");
+    let o = search(
+        &q,
+        &[
+            "--freq",
+            freq.to_str().unwrap(),
+            "--population",
+            "SW Hispanic",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let mut lines = out.lines();
+    assert!(lines.next().unwrap().ends_with("\trmp\tpopulation"));
+    let row: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    assert_eq!(row[1], "GT37019");
+    assert_eq!(row[8], "SW Hispanic");
+    let rmp: f64 = row[7].parse().unwrap();
+    assert!(rmp > 0.0 && rmp < 1e-20, "{rmp}");
+    // an unknown population is an error naming it
+    let o = search(
+        &q,
+        &["--freq", freq.to_str().unwrap(), "--population", "Martian"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("Martian"), "{}", stderr(&o));
 }
