@@ -15,6 +15,7 @@ mod demo;
 mod export;
 mod index;
 mod io;
+mod regional;
 mod search;
 // statistics commands (issue 3)
 mod compare;
@@ -58,6 +59,9 @@ enum Command {
     Expect(expect::Args),
     /// Simulate a database from a frequency table: people, relatives, mixtures, dropout.
     Simulate(simulate::Args),
+    /// The regional index (GT, SV, HN...): merge national indexes, cross-border hits, search the
+    /// other countries, resolve references in the owning country, expunge.
+    Regional(regional::Args),
 }
 
 /// What a command that ran to completion reports, mapped to the exit status.
@@ -93,6 +97,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => compare::run(&args),
         Command::Expect(args) => expect::run(&args),
         Command::Simulate(args) => simulate::run(&args),
+        Command::Regional(args) => regional::run(&args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -1,0 +1,244 @@
+//! Cross-border hits over a regional index, and a country's search of the others.
+//!
+//! Matching is the engine's ([`Index::search`]): every comparison is over the loci both
+//! profiles type (kit reconciliation), the minimum-loci rule applies to that overlap, and
+//! Amelogenin and Y loci never count.
+
+use std::collections::BTreeMap;
+
+use tandem_core::freq::FreqTable;
+use tandem_core::stats::{self, RmpOptions};
+use tandem_core::{
+    Country, Hit, Index, Log10, Profile, ProfileId, PrumQuality, SearchOptions, SpecimenCategory,
+};
+
+use crate::key::reference_country;
+
+/// Profiles searched per batch (bounds the memory of decoded query profiles).
+const BATCH: usize = 16_384;
+
+/// One side of a cross-border pair.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Side {
+    /// The owning country.
+    pub country: Country,
+    /// The pseudonymous reference (only the owning country can resolve it).
+    pub reference: ProfileId,
+    /// The specimen category.
+    pub category: Option<SpecimenCategory>,
+}
+
+/// A pair of profiles from different countries (or the same, when asked) that match.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PairHit {
+    /// The side with the smaller reference.
+    pub a: Side,
+    /// The other side.
+    pub b: Side,
+    /// Autosomal loci typed in both.
+    pub loci_compared: usize,
+    /// Compared loci that pass.
+    pub loci_matched: usize,
+    /// Compared loci that fail.
+    pub loci_mismatched: usize,
+    /// Prüm quality (Prüm mode only).
+    pub prum: Option<PrumQuality>,
+    /// The most conservative RMP of `a`'s genotypes at the matching loci, when a frequency
+    /// table was given.
+    pub rmp: Option<Log10>,
+}
+
+impl PairHit {
+    /// The category pair, e.g. `Convicted Offender / Forensic, Unknown` (sorted, `none` for
+    /// no category).
+    pub fn category_pair(&self) -> (String, String) {
+        let name =
+            |c: Option<SpecimenCategory>| c.map_or("none", SpecimenCategory::as_str).to_string();
+        let (x, y) = (name(self.a.category), name(self.b.category));
+        if x <= y { (x, y) } else { (y, x) }
+    }
+}
+
+/// What the cross-border job looks for.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HitOptions {
+    /// The matching rules (moderate stringency, 8 loci compared by default).
+    pub search: SearchOptions,
+    /// Report same-country pairs too (the national system's job, off by default).
+    pub same_country: bool,
+}
+
+/// The country of a regional profile: its provenance, else its reference prefix.
+fn country_of(p: &Profile) -> Option<Country> {
+    p.country().or_else(|| reference_country(p.id()))
+}
+
+/// Every matching pair of profiles from different countries in a regional index, sorted by
+/// (reference a, reference b), each pair once. With `freq`, each pair carries the conservative
+/// RMP of `a` at the matching loci.
+///
+/// The regional profiles are split by country into one index per country (with postings: each
+/// is typed with few kits, so the query planner's postings stay selective); for each pair of
+/// countries the profiles of the smaller are searched against the index of the larger. The
+/// matching rules are symmetric, so one direction finds every pair. With `same_country`, each
+/// country is also searched against itself.
+pub fn cross_border_hits(
+    index: &Index,
+    opts: &HitOptions,
+    freq: Option<(&FreqTable, &RmpOptions)>,
+) -> Vec<PairHit> {
+    let search = SearchOptions {
+        top: None,
+        ..opts.search.clone()
+    };
+    let mut by_country: BTreeMap<Option<Country>, Vec<Profile>> = BTreeMap::new();
+    for p in index.profiles() {
+        by_country.entry(country_of(&p)).or_default().push(p);
+    }
+    let parts: Vec<(Vec<Profile>, Index)> = by_country
+        .into_values()
+        .map(|profiles| {
+            // the profiles come from an index: ids are unique and every profile types a locus
+            let mut part = Index::from_profiles(&profiles).unwrap_or_default();
+            part.build_postings();
+            (profiles, part)
+        })
+        .collect();
+    let mut pairs: Vec<PairHit> = Vec::new();
+    for (i, (pi, xi)) in parts.iter().enumerate() {
+        if opts.same_country {
+            pairs.extend(search_part(pi, xi, &search, freq, true));
+        }
+        for (pj, xj) in &parts[i + 1..] {
+            let (queries, target) = if pi.len() <= pj.len() {
+                (pi, xj)
+            } else {
+                (pj, xi)
+            };
+            pairs.extend(search_part(queries, target, &search, freq, false));
+        }
+    }
+    pairs.sort_by(|x, y| {
+        x.a.reference
+            .cmp(&y.a.reference)
+            .then_with(|| x.b.reference.cmp(&y.b.reference))
+    });
+    pairs
+}
+
+/// `queries` against `target`, in batches; `same` when they are the same profiles (each pair
+/// once, no self-pairs).
+fn search_part(
+    queries: &[Profile],
+    target: &Index,
+    search: &SearchOptions,
+    freq: Option<(&FreqTable, &RmpOptions)>,
+    same: bool,
+) -> Vec<PairHit> {
+    let mut out = Vec::new();
+    for batch in queries.chunks(BATCH) {
+        let results = target.search_batch(batch, search);
+        for (q, hits) in batch.iter().zip(results) {
+            for h in hits {
+                if same && *q.id() >= h.candidate {
+                    continue;
+                }
+                if let Some(c) = target.get(&h.candidate) {
+                    out.push(pair(q, &c, &h, freq));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn pair(q: &Profile, c: &Profile, h: &Hit, freq: Option<(&FreqTable, &RmpOptions)>) -> PairHit {
+    let unknown: Country = match "ZZ".parse() {
+        Ok(c) => c,
+        Err(_) => unreachable!("ZZ is a well-formed code"),
+    };
+    let side = |p: &Profile| Side {
+        country: country_of(p).unwrap_or(unknown),
+        reference: p.id().clone(),
+        category: p.category(),
+    };
+    // side a is the smaller reference; the RMP is of its genotypes at the matching loci
+    let (a, b) = if q.id() <= c.id() { (q, c) } else { (c, q) };
+    PairHit {
+        a: side(a),
+        b: side(b),
+        loci_compared: h.loci_compared,
+        loci_matched: h.loci_matched,
+        loci_mismatched: h.loci_mismatched,
+        prum: h.prum,
+        rmp: freq.map(|(t, o)| stats::hit_statistics(a, h, t, o).conservative_rmp()),
+    }
+}
+
+/// Cross-border pairs counted by category pair.
+pub fn by_category_pair(pairs: &[PairHit]) -> BTreeMap<(String, String), usize> {
+    let mut m = BTreeMap::new();
+    for p in pairs {
+        *m.entry(p.category_pair()).or_default() += 1;
+    }
+    m
+}
+
+/// A hit of a country's search of the others: a reference and match figures, nothing else
+/// about the other country's profile.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RegionalHit {
+    /// The other country.
+    pub country: Country,
+    /// The reference, for a follow-up request through legal channels.
+    pub reference: ProfileId,
+    /// Autosomal loci typed in both.
+    pub loci_compared: usize,
+    /// Compared loci that pass.
+    pub loci_matched: usize,
+    /// Compared loci that fail.
+    pub loci_mismatched: usize,
+    /// Prüm quality (Prüm mode only).
+    pub prum: Option<PrumQuality>,
+}
+
+/// Searches `queries` of country `from` against the profiles of the other countries: hit/no-hit
+/// per query with references and match figures only. One result list per query, in query order,
+/// each in the engine's rank order.
+pub fn search_from(
+    index: &Index,
+    queries: &[Profile],
+    from: Country,
+    opts: &SearchOptions,
+) -> Vec<Vec<RegionalHit>> {
+    // the top-N applies after the own country's profiles are left out
+    let search = SearchOptions {
+        top: None,
+        ..opts.clone()
+    };
+    index
+        .search_batch(queries, &search)
+        .into_iter()
+        .map(|hits| {
+            let mut out: Vec<RegionalHit> = hits
+                .into_iter()
+                .filter_map(|h| {
+                    let country = reference_country(&h.candidate)
+                        .or_else(|| index.get(&h.candidate).and_then(|c| c.country()))?;
+                    (country != from).then_some(RegionalHit {
+                        country,
+                        reference: h.candidate,
+                        loci_compared: h.loci_compared,
+                        loci_matched: h.loci_matched,
+                        loci_mismatched: h.loci_mismatched,
+                        prum: h.prum,
+                    })
+                })
+                .collect();
+            if let Some(n) = opts.top {
+                out.truncate(n);
+            }
+            out
+        })
+        .collect()
+}

@@ -1,0 +1,223 @@
+//! Country keys and pseudonymous references.
+//!
+//! Each country holds a secret key beside its national index (`<national>.key`: 32 random bytes
+//! from the operating system, created on first use with mode 0600). A shared profile's regional
+//! reference is `CC-` followed by the first 12 bytes (24 hex digits) of
+//! HMAC-SHA256(key, `tandem-regional-v1` NUL country NUL specimen id). Only the holder of the
+//! key can recompute it, so only the owning country can map a reference back to its specimen
+//! ([`crate::resolve`]). The key never enters the regional index.
+
+use std::fmt;
+use std::fs::OpenOptions;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+use tandem_core::{Country, ProfileId};
+
+/// Bytes of a country key.
+pub const KEY_LEN: usize = 32;
+
+/// Bytes of the HMAC kept in a reference (96 bits: collisions among 10^7 profiles have a
+/// probability below 10^-14).
+pub const REFERENCE_BYTES: usize = 12;
+
+/// Domain separation for the HMAC input, so the key serves no other purpose by accident.
+const DOMAIN: &[u8] = b"tandem-regional-v1";
+
+/// The error of reading or creating a country key.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The key file could not be read or created.
+    #[error("{path}: {source}")]
+    Io {
+        /// The key file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// The key file does not hold exactly [`KEY_LEN`] bytes.
+    #[error("{path}: a country key is {expected} bytes, this file has {found}")]
+    BadLength {
+        /// The key file.
+        path: PathBuf,
+        /// [`KEY_LEN`].
+        expected: usize,
+        /// Bytes found.
+        found: usize,
+    },
+    /// No key exists for the national index (the resolver never creates one).
+    #[error(
+        "{path}: no country key (it is created by the first `regional merge` of this national index)"
+    )]
+    Missing {
+        /// The expected key file.
+        path: PathBuf,
+    },
+}
+
+/// The key file of a national index: `<national>.key`.
+pub fn key_path(national: &Path) -> PathBuf {
+    let mut name = national
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".key");
+    national.with_file_name(name)
+}
+
+/// A country's secret key. Its `Debug` output never shows the bytes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CountryKey([u8; KEY_LEN]);
+
+impl fmt::Debug for CountryKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CountryKey(..)")
+    }
+}
+
+impl CountryKey {
+    /// A key from its bytes (tests and key escrow).
+    pub fn from_bytes(bytes: [u8; KEY_LEN]) -> CountryKey {
+        CountryKey(bytes)
+    }
+
+    /// Reads the key of a national index; [`KeyError::Missing`] when there is none.
+    pub fn load(national: &Path) -> Result<CountryKey, KeyError> {
+        let path = key_path(national);
+        let mut f = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(KeyError::Missing { path });
+            }
+            Err(source) => return Err(KeyError::Io { path, source }),
+        };
+        let mut buf = Vec::with_capacity(KEY_LEN);
+        f.read_to_end(&mut buf).map_err(|source| KeyError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let bytes: [u8; KEY_LEN] = buf.as_slice().try_into().map_err(|_| KeyError::BadLength {
+            path: path.clone(),
+            expected: KEY_LEN,
+            found: buf.len(),
+        })?;
+        Ok(CountryKey(bytes))
+    }
+
+    /// Reads the key of a national index, creating it (32 bytes from the operating system's
+    /// random source, mode 0600, fsynced) when there is none.
+    pub fn load_or_create(national: &Path) -> Result<CountryKey, KeyError> {
+        match CountryKey::load(national) {
+            Err(KeyError::Missing { path }) => create(&path, national),
+            other => other,
+        }
+    }
+
+    /// The pseudonymous reference of a specimen of `country`: `CC-` and 24 hex digits.
+    pub fn reference(&self, country: Country, id: &ProfileId) -> ProfileId {
+        // HMAC accepts keys of any length: new_from_slice cannot fail
+        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
+            Ok(m) => m,
+            Err(_) => unreachable!("hmac takes keys of any length"),
+        };
+        mac.update(DOMAIN);
+        mac.update(&[0]);
+        mac.update(country.as_str().as_bytes());
+        mac.update(&[0]);
+        mac.update(id.as_str().as_bytes());
+        let tag = mac.finalize().into_bytes();
+        let text = format!("{}-{}", country, hex::encode(&tag[..REFERENCE_BYTES]));
+        match ProfileId::new(&text) {
+            Ok(r) => r,
+            Err(_) => unreachable!("a reference is 27 ascii characters"),
+        }
+    }
+}
+
+fn create(path: &Path, national: &Path) -> Result<CountryKey, KeyError> {
+    let err = |source| KeyError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut bytes = [0u8; KEY_LEN];
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(|e| err(io::Error::other(e)))?;
+    let mut opts = OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = match opts.open(path) {
+        Ok(f) => f,
+        // created meanwhile by another process: use that one
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return CountryKey::load(national),
+        Err(e) => return Err(err(e)),
+    };
+    f.write_all(&bytes).map_err(err)?;
+    f.sync_all().map_err(err)?;
+    Ok(CountryKey(bytes))
+}
+
+/// The country a reference names (its `CC-` prefix), if well formed.
+pub fn reference_country(reference: &ProfileId) -> Option<Country> {
+    let s = reference.as_str();
+    let (cc, rest) = s.split_once('-')?;
+    if rest.len() != 2 * REFERENCE_BYTES || !rest.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    cc.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn test_reference_with_fixed_key() {
+        let key = CountryKey::from_bytes([7; KEY_LEN]);
+        let gt: Country = "GT".parse().unwrap();
+        let a = key.reference(gt, &ProfileId::new("INACIF-1").unwrap());
+        let b = key.reference(gt, &ProfileId::new("INACIF-2").unwrap());
+        assert!(a.as_str().starts_with("GT-"));
+        assert_eq!(a.as_str().len(), 27);
+        assert_ne!(a, b);
+        assert_eq!(reference_country(&a), Some(gt));
+        let other = CountryKey::from_bytes([8; KEY_LEN]);
+        assert_ne!(a, other.reference(gt, &ProfileId::new("INACIF-1").unwrap()));
+    }
+
+    #[test]
+    fn test_load_or_create_with_new_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let national = dir.path().join("gt.tdx");
+        assert!(matches!(
+            CountryKey::load(&national),
+            Err(KeyError::Missing { .. })
+        ));
+        let k = CountryKey::load_or_create(&national).unwrap();
+        assert_eq!(CountryKey::load(&national).unwrap(), k);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(key_path(&national))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::write(key_path(&national), b"short").unwrap();
+        assert!(matches!(
+            CountryKey::load(&national),
+            Err(KeyError::BadLength { .. })
+        ));
+    }
+}

@@ -1,0 +1,73 @@
+//! Tandem regional: merges national STR indexes (Guatemala, El Salvador, Honduras...) into one
+//! regional index that each country can search across borders, on the Prüm / Interpol DNA
+//! Gateway model: each country keeps its national index and its identities; the regional index
+//! holds pseudonymous references that only the owning country can resolve.
+//!
+//! Data takes this path (`docs/REGIONAL.md` has the whole story):
+//!
+//! ```text
+//! national index (GT) ─┐  verify ─► policy ─► reference = HMAC(country key, specimen id)
+//! national index (SV) ─┼─────────────────────────────────────────────► sort by reference
+//! national index (HN) ─┘                                                    │
+//!        regional index ◄── atomic write (unchanged file left alone) ◄──────┘
+//!        ├─► hits::cross_border_hits  (every matching pair from two countries)
+//!        ├─► hits::search_from        (a country searching the others: hit/no-hit + reference)
+//!        └─► expunge                   (removal with an audit log; kept out of later merges)
+//! resolve::resolve (in the owning country only, with its key): reference ─► specimen id
+//! ```
+//!
+//! * [`key`]: country keys (`<national>.key`) and references (`GT-` + 24 hex digits);
+//! * [`policy`]: the per-country sharing policy (TOML);
+//! * [`merge`]: the deterministic merge and its report;
+//! * [`hits`]: cross-border pairs and the `--from` search;
+//! * [`resolve`]: the country-side resolver;
+//! * [`scenario`]: simulated national indexes with planted cross-border duplicates.
+//!
+//! ```
+//! use tandem_core::{Genotype, Index, Locus, Profile, ProfileId};
+//! use tandem_regional::{National, Policy, merge};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let d8 = Locus::lookup("D8S1179")?;
+//! let mut gt = Index::new();
+//! gt.add(Profile::new(ProfileId::new("INACIF-0001")?).with(d8, Genotype::parse_at(d8, "13,14")?))?;
+//! gt.write(&dir.path().join("gt.tdx"))?;
+//!
+//! let nationals = [National { country: "GT".parse()?, path: dir.path().join("gt.tdx") }];
+//! let out = dir.path().join("region.tdx");
+//! let report = merge(&out, &nationals, &Policy::share_all())?;
+//! assert_eq!(report.regional_profiles, 1);
+//! let regional = Index::open(&out)?;
+//! let shared = regional.profiles().next().ok_or("empty")?;
+//! assert!(shared.id().as_str().starts_with("GT-")); // never INACIF-0001
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod hits;
+pub mod key;
+pub mod merge;
+pub mod policy;
+pub mod resolve;
+pub mod scenario;
+
+use std::path::Path;
+
+pub use hits::{HitOptions, PairHit, RegionalHit, cross_border_hits, search_from};
+pub use key::CountryKey;
+pub use merge::{MergeError, MergeReport, National, merge};
+pub use policy::{Policy, PolicyError, Withheld};
+pub use resolve::{ResolveError, Resolved, resolve};
+
+/// Removes references from a regional index file directly (a court order that cannot wait for
+/// the next national update): every reference must be present, the audit log beside the
+/// regional index (`<regional>.audit.jsonl`) records who removed which reference, when and why
+/// (never any genetic data), and the index is rewritten atomically. Later merges keep these
+/// references out. Returns the number of profiles left.
+pub fn expunge(
+    regional: &Path,
+    references: &[tandem_core::ProfileId],
+    reason: &str,
+    user: &str,
+) -> Result<usize, tandem_core::index::audit::ExpungeError> {
+    tandem_core::index::audit::expunge(regional, references, reason, user)
+}

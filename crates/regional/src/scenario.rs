@@ -1,0 +1,109 @@
+//! Simulated national indexes for tests and benchmarks: unrelated people per country, typed
+//! with the country's kit, and planted cross-border duplicates (the same person in two
+//! countries, as an offender in one and a degraded crime-scene stain in the next).
+
+use rayon::prelude::*;
+use tandem_core::simulate::{self, SimulateError, Simulator};
+use tandem_core::{Country, Kit, Locus, Profile, ProfileId, SpecimenCategory};
+
+/// One simulated country.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountrySpec {
+    /// The country.
+    pub country: Country,
+    /// Profiles in its national index.
+    pub profiles: usize,
+    /// The kit it types with (loci without allele pools are skipped).
+    pub kit: Kit,
+}
+
+/// A planted cross-border duplicate: the same person in two national indexes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planted {
+    /// The country holding the offender profile.
+    pub from: Country,
+    /// Its national specimen id.
+    pub from_id: ProfileId,
+    /// The country holding the stain.
+    pub to: Country,
+    /// Its national specimen id.
+    pub to_id: ProfileId,
+}
+
+/// The simulated national indexes, in the order of the specs.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Per country, its profiles.
+    pub nationals: Vec<(Country, Vec<Profile>)>,
+    /// The planted duplicates.
+    pub planted: Vec<Planted>,
+}
+
+/// Simulates national indexes: country k holds `profiles` unrelated people (ids
+/// `{CC}-NAT-000001`...; convicted offenders), and for each consecutive pair of countries the
+/// first `duplicates` people of the first are also in the second, as "Forensic, Unknown" stains
+/// typed with the second's kit, degraded (10% locus dropout, 5% allele dropout), replacing the
+/// second's last profiles. Deterministic for the simulator's seed.
+pub fn simulate(
+    sim: &Simulator,
+    countries: &[CountrySpec],
+    duplicates: usize,
+) -> Result<Scenario, SimulateError> {
+    let loci_of = |kit: Kit| -> Vec<Locus> {
+        kit.loci()
+            .into_iter()
+            .filter(|l| l.is_amelogenin() || sim.pools().contains(*l))
+            .collect()
+    };
+    let mut nationals: Vec<(Country, Vec<Profile>)> = Vec::with_capacity(countries.len());
+    let mut offset = 0;
+    for c in countries {
+        let mut people = sim.unrelated_range(
+            offset..offset + c.profiles,
+            &loci_of(c.kit),
+            &format!("{}-NAT-", c.country),
+        )?;
+        offset += c.profiles;
+        people.par_iter_mut().for_each(|p| {
+            p.set_category(Some(SpecimenCategory::ConvictedOffender));
+            p.set_country(Some(c.country));
+            p.set_kit(Some(c.kit.name().to_string()));
+            p.set_lab(Some(format!("{}-LAB", c.country)));
+        });
+        nationals.push((c.country, people));
+    }
+    let mut planted = Vec::new();
+    for k in 0..countries.len().saturating_sub(1) {
+        let (to_spec, from_spec) = (&countries[k + 1], &countries[k]);
+        let to_loci = loci_of(to_spec.kit);
+        let n = duplicates
+            .min(nationals[k].1.len())
+            .min(nationals[k + 1].1.len());
+        let to_len = nationals[k + 1].1.len();
+        for i in 0..n {
+            let src = nationals[k].1[i].clone();
+            let slot = to_len - 1 - i;
+            let to_id = nationals[k + 1].1[slot].id().clone();
+            let mut rng = sim.rng(((k as u64) << 32) | i as u64);
+            let mut stain =
+                simulate::renamed(&simulate::degrade(&src, 0.1, 0.05, &mut rng), to_id.clone());
+            for l in src.genotypes().map(|(l, _)| l).collect::<Vec<_>>() {
+                if !to_loci.contains(&l) {
+                    stain.remove_locus(l);
+                }
+            }
+            stain.set_category(Some(SpecimenCategory::ForensicUnknown));
+            stain.set_country(Some(to_spec.country));
+            stain.set_kit(Some(to_spec.kit.name().to_string()));
+            stain.set_lab(Some(format!("{}-LAB", to_spec.country)));
+            nationals[k + 1].1[slot] = stain;
+            planted.push(Planted {
+                from: from_spec.country,
+                from_id: src.id().clone(),
+                to: to_spec.country,
+                to_id,
+            });
+        }
+    }
+    Ok(Scenario { nationals, planted })
+}
