@@ -1080,6 +1080,9 @@ impl Rows<'_> {
 /// the spelling the profiles kept (see [`Profile::set_spelling`]) when they all agree, else with
 /// the canonical name. Cells are `13,14` (quoted), empty when untyped. Required-allele flags are
 /// not written; custom loci read back only with [`TableOptions::allow_custom_loci`].
+///
+/// An empty list is written as a header of the CODIS 13 loci and no row, which reads back as an
+/// empty table (found by the `parse_table` fuzz target).
 pub fn write_wide<W: Write>(w: W, profiles: &[Profile]) -> Result<(), io::Error> {
     // One pass over the profiles: the typed loci, each with the spelling all its profiles agree
     // on (`None` when they disagree). `slot_of` is indexed by `Locus::id`, which is small and dense.
@@ -1106,6 +1109,11 @@ pub fn write_wide<W: Write>(w: W, profiles: &[Profile]) -> Result<(), io::Error>
                 }
             }
         }
+    }
+    if loci.is_empty() {
+        // no profile (or none typed): head the table with the CODIS 13 loci so that it still
+        // reads back, as an empty table
+        loci = crate::locus::Kit::Codis13.loci().into_iter().map(|l| (l, None)).collect();
     }
     loci.sort_by_key(|&(locus, _)| locus);
     let with_partial = profiles.iter().any(Profile::is_partial);
@@ -1495,6 +1503,10 @@ mod tests {
             read_str("id,population\nS1,x\n"),
             Err(TableError::NoLocusColumn { .. })
         ));
+        let mut empty = Vec::new();
+        write_wide(&mut empty, &[]).unwrap();
+        let back = read(empty.as_slice(), "empty.csv", &TableOptions::default()).unwrap();
+        assert!(back.profiles.is_empty());
         assert!(matches!(
             read_str("id,sample,vWA\n"),
             Err(TableError::DuplicateColumn { .. })
@@ -1645,7 +1657,7 @@ mod tests {
 
         let mut bytes = Vec::new();
         write_wide(&mut bytes, &[]).unwrap();
-        assert_eq!(bytes, b"id,category,lab\n");
+        assert!(bytes.starts_with(b"id,category,lab,CSF1PO,FGA,TH01,"));
     }
 
     #[test]

@@ -120,6 +120,12 @@ impl CountryKey {
 
     /// The pseudonymous reference of a specimen of `country`: `CC-` and 24 hex digits.
     pub fn reference(&self, country: Country, id: &ProfileId) -> ProfileId {
+        self.referencer(country).reference(id)
+    }
+
+    /// A reference maker for many specimens of `country` (the key schedule and the prefix are
+    /// computed once).
+    pub fn referencer(&self, country: Country) -> Referencer {
         // HMAC accepts keys of any length: new_from_slice cannot fail
         let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
             Ok(m) => m,
@@ -129,9 +135,30 @@ impl CountryKey {
         mac.update(&[0]);
         mac.update(country.as_str().as_bytes());
         mac.update(&[0]);
+        Referencer { mac, country }
+    }
+}
+
+/// Makes the references of one country's specimens ([`CountryKey::referencer`]).
+#[derive(Clone)]
+pub struct Referencer {
+    mac: Hmac<Sha256>,
+    country: Country,
+}
+
+impl fmt::Debug for Referencer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Referencer({})", self.country)
+    }
+}
+
+impl Referencer {
+    /// The reference of a specimen: `CC-` and 24 hex digits.
+    pub fn reference(&self, id: &ProfileId) -> ProfileId {
+        let mut mac = self.mac.clone();
         mac.update(id.as_str().as_bytes());
         let tag = mac.finalize().into_bytes();
-        let text = format!("{}-{}", country, hex::encode(&tag[..REFERENCE_BYTES]));
+        let text = format!("{}-{}", self.country, hex::encode(&tag[..REFERENCE_BYTES]));
         match ProfileId::new(&text) {
             Ok(r) => r,
             Err(_) => unreachable!("a reference is 27 ascii characters"),

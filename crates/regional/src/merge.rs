@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHasher};
 use tandem_core::index::audit::{self, ExpungeError};
 use tandem_core::index::file::{self, OpenError, WriteError};
-use tandem_core::{Country, Genotype, Index, IndexError, Kit, Locus, Profile, ProfileId};
+use tandem_core::{Country, Index, IndexError, Kit, Locus, Profile, ProfileId};
 
 use crate::key::{CountryKey, KeyError};
 use crate::policy::{Policy, Withheld};
@@ -282,7 +282,16 @@ pub fn derive(
             source,
         })?;
         let cp = policy.for_country(n.country);
+        let referencer = key.referencer(n.country);
         let national: Vec<Profile> = index.profiles().collect();
+        let mut kits: BTreeMap<String, String> = BTreeMap::new();
+        for p in &national {
+            if let Some(k) = p.kit()
+                && !kits.contains_key(k)
+            {
+                kits.insert(k.to_string(), canonical_kit(k));
+            }
+        }
         if let Some(p) = national
             .iter()
             .find(|p| p.country().is_some_and(|c| c != n.country))
@@ -299,11 +308,12 @@ pub fn derive(
             .map(|p| {
                 let cat = p.category().map(|c| c.as_str().to_string());
                 let outcome = cp.decide(&p).and_then(|()| {
-                    let r = key.reference(n.country, p.id());
+                    let r = referencer.reference(p.id());
                     if expunged.contains(&r) {
                         return Err(Withheld::Expunged);
                     }
-                    Ok(regional_profile(&p, r, n.country))
+                    let kit = p.kit().and_then(|k| kits.get(k).cloned());
+                    Ok(regional_profile(&p, r, n.country, kit))
                 });
                 (cat, outcome)
             })
@@ -353,12 +363,17 @@ pub fn derive(
 /// The regional copy of a national profile: the reference as id, the country set, the kit name
 /// canonical; lab, category, date, partial flag and genotypes kept; original locus spellings
 /// dropped (loci are unified under their canonical names).
-fn regional_profile(p: &Profile, reference: ProfileId, country: Country) -> Profile {
+fn regional_profile(
+    p: &Profile,
+    reference: ProfileId,
+    country: Country,
+    kit: Option<String>,
+) -> Profile {
     let mut r = Profile::new(reference).with_partial(p.is_partial());
     r.set_category(p.category());
     r.set_lab(p.lab().map(str::to_string));
     r.set_country(Some(country));
-    r.set_kit(p.kit().map(canonical_kit));
+    r.set_kit(kit);
     r.set_date(p.date());
     for (l, g) in p.genotypes() {
         r.set_genotype(l, *g);
@@ -370,8 +385,10 @@ fn regional_profile(p: &Profile, reference: ProfileId, country: Country) -> Prof
 fn duplicates(profiles: &[Profile]) -> (usize, usize) {
     let fingerprint = |p: &Profile| {
         let mut h = FxHasher::default();
-        let g: Vec<(Locus, &Genotype)> = p.genotypes().filter(|(l, _)| l.is_counted()).collect();
-        g.hash(&mut h);
+        for (l, g) in p.genotypes().filter(|(l, _)| l.is_counted()) {
+            l.hash(&mut h);
+            g.hash(&mut h);
+        }
         h.finish()
     };
     let mut groups: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
@@ -427,7 +444,7 @@ pub fn merge(
         mut report,
     } = derive(nationals, policy, &expunged)?;
     let index = Index::from_profiles(&profiles).map_err(MergeError::Index)?;
-    drop(profiles);
+    profiles.into_par_iter().for_each(drop);
     report.changed = write_if_changed(&index, out)?;
     Ok(report)
 }

@@ -346,13 +346,13 @@ fn scan_block(plan: &Plan<'_>, start: usize, n: usize, c: &mut Counters, opts: &
 fn prefetch(col: &[u8], range: std::ops::Range<usize>) {
     #[cfg(target_arch = "x86_64")]
     {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        use std::arch::x86_64::{_MM_HINT_T1, _mm_prefetch};
         let end = range.end.min(col.len());
         let mut i = range.start;
         while i < end {
             // SAFETY: SSE is part of the x86_64 baseline, and a prefetch is a hint that never
             // faults or writes memory; the pointer is in bounds of `col` anyway.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(col[i..].as_ptr().cast()) };
+            unsafe { _mm_prefetch::<_MM_HINT_T1>(col[i..].as_ptr().cast()) };
             i += 64;
         }
     }
