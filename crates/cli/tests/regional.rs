@@ -138,6 +138,27 @@ fn test_regional_end_to_end() {
         assert!(pairs.contains(&(a, b)), "planted pair {p:?} not found");
     }
 
+    // with a frequency table, each pair carries its RMP; JSON lines too
+    let f = freqs();
+    let o = run(
+        &[
+            "regional",
+            "hits",
+            "--regional",
+            out_s,
+            "--freq",
+            f.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let first: serde_json::Value =
+        serde_json::from_str(stdout(&o).lines().next().unwrap()).unwrap();
+    assert!(first["log10_rmp"].as_f64().unwrap() < -5.0, "{first}");
+    assert_ne!(first["a"]["country"], first["b"]["country"]);
+
     // GT searching the others: references of SV/HN only, never a national id
     let gt = w.nationals[0].1.to_str().unwrap();
     let o = run(
