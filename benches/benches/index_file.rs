@@ -34,7 +34,9 @@ fn index_file(n: usize) -> PathBuf {
 fn build_and_write(c: &mut Criterion) {
     let sim = simulator();
     let mut g = c.benchmark_group("index_build_write");
-    g.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(20));
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(20));
     g.sampling_mode(SamplingMode::Flat);
     for n in sizes(&[1_000_000]) {
         let ps = profiles(&sim, 0..n);
@@ -65,7 +67,9 @@ fn build_and_write(c: &mut Criterion) {
 
 fn open_and_first_search(c: &mut Criterion) {
     let mut g = c.benchmark_group("index_open");
-    g.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(10));
+    g.sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(10));
     for n in sizes(&[1_000_000, 10_000_000]) {
         let path = index_file(n);
         g.bench_with_input(BenchmarkId::new("open", n), &path, |b, path| {
@@ -75,19 +79,28 @@ fn open_and_first_search(c: &mut Criterion) {
         let opts = SearchOptions::default();
         // the first scan after open (pages mapped on demand) against a warm scan
         g.throughput(Throughput::Elements(n as u64));
-        g.bench_with_input(BenchmarkId::new("first_scan_after_open", n), &path, |b, path| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for i in 0..iters {
-                    let index = Index::open(path).unwrap_or_else(|e| panic!("{e}"));
-                    let t = Instant::now();
-                    let hits = search_forced(&index, &queries[i as usize % queries.len()], &opts, Force::Scan);
-                    total += t.elapsed();
-                    std::hint::black_box(hits);
-                }
-                total
-            })
-        });
+        g.bench_with_input(
+            BenchmarkId::new("first_scan_after_open", n),
+            &path,
+            |b, path| {
+                b.iter_custom(|iters| {
+                    let mut total = Duration::ZERO;
+                    for i in 0..iters {
+                        let index = Index::open(path).unwrap_or_else(|e| panic!("{e}"));
+                        let t = Instant::now();
+                        let hits = search_forced(
+                            &index,
+                            &queries[i as usize % queries.len()],
+                            &opts,
+                            Force::Scan,
+                        );
+                        total += t.elapsed();
+                        std::hint::black_box(hits);
+                    }
+                    total
+                })
+            },
+        );
         let index = Index::open(&path).unwrap_or_else(|e| panic!("{e}"));
         g.bench_with_input(BenchmarkId::new("warm_scan", n), &index, |b, index| {
             let mut i = 0;

@@ -139,7 +139,14 @@ pub fn degraded_queries(sim: &Simulator, rows: usize, n: usize) -> Vec<Profile> 
 
 /// The NIST 1036 frequency table shipped in `testdata/`.
 pub fn nist_frequencies() -> tandem_core::freq::FreqTable {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "testdata", "nist1036_allele_freqs.csv"].iter().collect();
+    let path: PathBuf = [
+        env!("CARGO_MANIFEST_DIR"),
+        "..",
+        "testdata",
+        "nist1036_allele_freqs.csv",
+    ]
+    .iter()
+    .collect();
     tandem_core::freq::FreqTable::read_path(&path, &tandem_core::freq::FreqOptions::default())
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
@@ -169,7 +176,9 @@ pub fn familial_fixture(n: usize, queries: usize) -> FamilialFixture {
         .map(|i| {
             let row = rng.gen_range(0..n);
             let id = ProfileId::new(&format!("Q{i}")).unwrap_or_else(|e| panic!("{e}"));
-            let parent = sim.parent_of(&people[row], id, 0.002, &mut rng).unwrap_or_else(|e| panic!("{e}"));
+            let parent = sim
+                .parent_of(&people[row], id, 0.002, &mut rng)
+                .unwrap_or_else(|e| panic!("{e}"));
             tandem_core::simulate::degrade(&parent, 0.05, 0.08, &mut rng)
         })
         .collect();
@@ -178,12 +187,18 @@ pub fn familial_fixture(n: usize, queries: usize) -> FamilialFixture {
         Ok(p) => p.clone(),
         Err(e) => panic!("{e}"),
     };
-    FamilialFixture { index, queries: qs, population }
+    FamilialFixture {
+        index,
+        queries: qs,
+        population,
+    }
 }
 
 /// `n` unrelated profiles typed at the 13 CODIS core loci, indexed.
 pub fn codis13_database(n: usize) -> Index {
     let sim = simulator();
-    let people = sim.unrelated(n, &Kit::Codis13.loci(), PREFIX).unwrap_or_else(|e| panic!("{e}"));
+    let people = sim
+        .unrelated(n, &Kit::Codis13.loci(), PREFIX)
+        .unwrap_or_else(|e| panic!("{e}"));
     Index::from_profiles(&people).unwrap_or_else(|e| panic!("index build failed: {e}"))
 }

@@ -276,7 +276,10 @@ impl FromStr for Country {
         if b.len() != 2 || !b.iter().all(u8::is_ascii_alphabetic) {
             return Err(CountryError(s.to_string()));
         }
-        Ok(Country([b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()]))
+        Ok(Country([
+            b[0].to_ascii_uppercase(),
+            b[1].to_ascii_uppercase(),
+        ]))
     }
 }
 
@@ -311,7 +314,8 @@ pub type Date = time::Date;
 /// Parses an ISO 8601 date (`2026-11-28`).
 pub fn parse_date(s: &str) -> Result<Date, String> {
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(s.trim(), &fmt).map_err(|e| format!("invalid date '{s}' (expected YYYY-MM-DD): {e}"))
+    Date::parse(s.trim(), &fmt)
+        .map_err(|e| format!("invalid date '{s}' (expected YYYY-MM-DD): {e}"))
 }
 
 /// Formats a date as ISO 8601 (`2026-11-28`).
@@ -331,7 +335,9 @@ mod date_serde {
     }
 
     pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
-        Option::<String>::deserialize(d)?.map(|s| parse_date(&s).map_err(serde::de::Error::custom)).transpose()
+        Option::<String>::deserialize(d)?
+            .map(|s| parse_date(&s).map_err(serde::de::Error::custom))
+            .transpose()
     }
 }
 

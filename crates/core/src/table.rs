@@ -1113,7 +1113,11 @@ pub fn write_wide<W: Write>(w: W, profiles: &[Profile]) -> Result<(), io::Error>
     if loci.is_empty() {
         // no profile (or none typed): head the table with the CODIS 13 loci so that it still
         // reads back, as an empty table
-        loci = crate::locus::Kit::Codis13.loci().into_iter().map(|l| (l, None)).collect();
+        loci = crate::locus::Kit::Codis13
+            .loci()
+            .into_iter()
+            .map(|l| (l, None))
+            .collect();
     }
     loci.sort_by_key(|&(locus, _)| locus);
     let with_partial = profiles.iter().any(Profile::is_partial);

@@ -56,12 +56,21 @@ fn test_write_open_round_trip() {
     // provenance, as the regional index needs it
     db[7].set_country(Some("gt".parse().unwrap()));
     db[7].set_kit(Some("GlobalFiler".into()));
-    db[7].set_date(Some(tandem_core::profile::parse_date("2026-11-28").unwrap()));
+    db[7].set_date(Some(
+        tandem_core::profile::parse_date("2026-11-28").unwrap(),
+    ));
     db[8].set_country(Some("SV".parse().unwrap()));
     let index = Index::from_profiles(&db).unwrap();
     index.write(&path).unwrap();
     let opened = Index::open(&path).unwrap();
-    assert_eq!(opened.get(db[7].id()).unwrap().country().map(|c| c.to_string()), Some("GT".to_string()));
+    assert_eq!(
+        opened
+            .get(db[7].id())
+            .unwrap()
+            .country()
+            .map(|c| c.to_string()),
+        Some("GT".to_string())
+    );
     assert!(opened.is_mapped());
     assert!(!opened.has_postings());
     assert_eq!(opened.len(), db.len());

@@ -828,11 +828,19 @@ pub fn verify(path: &Path) -> Result<Index, OpenError> {
         if (country != u16::MAX && country as usize >= index.countries.len())
             || (kit != u16::MAX && kit as usize >= index.kits.len())
         {
-            return Err(corrupt(path, "row metadata", format!("row {r}: country {country} or kit {kit} unknown")));
+            return Err(corrupt(
+                path,
+                "row metadata",
+                format!("row {r}: country {country} or kit {kit} unknown"),
+            ));
         }
         let days = le_u32(m, 8);
         if days != u32::MAX && super::days_to_date(days).is_none() {
-            return Err(corrupt(path, "row metadata", format!("row {r}: date {days} out of range")));
+            return Err(corrupt(
+                path,
+                "row metadata",
+                format!("row {r}: date {days} out of range"),
+            ));
         }
         if m[1] & !1 != 0 {
             return Err(corrupt(

@@ -481,7 +481,8 @@ const UNIX_EPOCH_JULIAN: i32 = 2_440_588;
 /// A date as stored in row metadata: days since 1970-01-01 (`u32::MAX` = unknown; dates before
 /// 1970 are stored as unknown, no forensic profile predates DNA typing).
 pub(crate) fn date_to_days(d: Option<crate::profile::Date>) -> u32 {
-    d.and_then(|d| u32::try_from(d.to_julian_day() - UNIX_EPOCH_JULIAN).ok()).unwrap_or(u32::MAX)
+    d.and_then(|d| u32::try_from(d.to_julian_day() - UNIX_EPOCH_JULIAN).ok())
+        .unwrap_or(u32::MAX)
 }
 
 /// The inverse of [`date_to_days`].
@@ -622,7 +623,9 @@ impl Index {
 
     /// Appends a profile's metadata row (`docs/FORMAT.md`, row metadata).
     fn push_meta(&mut self, p: &Profile) -> Result<(), IndexError> {
-        let cat = p.category().and_then(|c| SpecimenCategory::ALL.iter().position(|&x| x == c));
+        let cat = p
+            .category()
+            .and_then(|c| SpecimenCategory::ALL.iter().position(|&x| x == c));
         let lab = match p.lab() {
             None => NONE16,
             Some(l) => dict_index(&mut self.labs, &l.to_string()).ok_or(IndexError::TooManyLabs)?,
@@ -649,11 +652,20 @@ impl Index {
     /// Fails before any change when a metadata dictionary cannot take the profile's values.
     fn check_dictionaries(&self, p: &Profile) -> Result<(), IndexError> {
         let full = NONE16 as usize;
-        let lab = p.lab().is_some_and(|l| self.labs.len() >= full && !self.labs.iter().any(|x| x == l));
-        let country =
-            p.country().is_some_and(|c| self.countries.len() >= full && !self.countries.contains(&c));
-        let kit = p.kit().is_some_and(|k| self.kits.len() >= full && !self.kits.iter().any(|x| x == k));
-        if lab || country || kit { Err(IndexError::TooManyLabs) } else { Ok(()) }
+        let lab = p
+            .lab()
+            .is_some_and(|l| self.labs.len() >= full && !self.labs.iter().any(|x| x == l));
+        let country = p
+            .country()
+            .is_some_and(|c| self.countries.len() >= full && !self.countries.contains(&c));
+        let kit = p
+            .kit()
+            .is_some_and(|k| self.kits.len() >= full && !self.kits.iter().any(|x| x == k));
+        if lab || country || kit {
+            Err(IndexError::TooManyLabs)
+        } else {
+            Ok(())
+        }
     }
 
     fn meta_row(&self, row: u32) -> Option<&[u8]> {
@@ -813,8 +825,16 @@ impl Index {
                 .cloned(),
         );
         p.set_partial(m[1] & FLAG_PARTIAL != 0);
-        p.set_country(self.countries.get(u16::from_le_bytes([m[4], m[5]]) as usize).copied());
-        p.set_kit(self.kits.get(u16::from_le_bytes([m[6], m[7]]) as usize).cloned());
+        p.set_country(
+            self.countries
+                .get(u16::from_le_bytes([m[4], m[5]]) as usize)
+                .copied(),
+        );
+        p.set_kit(
+            self.kits
+                .get(u16::from_le_bytes([m[6], m[7]]) as usize)
+                .cloned(),
+        );
         p.set_date(days_to_date(u32::from_le_bytes([m[8], m[9], m[10], m[11]])));
         Some(p)
     }
