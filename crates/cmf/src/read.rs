@@ -420,17 +420,18 @@ impl<R: BufRead> CmfReader<R> {
         match ev {
             Event::Comment(_) | Event::PI(_) => Ok(None),
             Event::Decl(ref d) => {
-                if let Some(Ok(enc)) = d.encoding() {
-                    if !enc.eq_ignore_ascii_case(b"utf-8") && !enc.eq_ignore_ascii_case(b"utf8") {
-                        let name = String::from_utf8_lossy(&enc).into_owned();
-                        return Err(self.invalid(
-                            offset,
-                            None,
-                            None,
-                            format!("encoding '{name}'"),
-                            Problem::Encoding,
-                        ));
-                    }
+                if let Some(Ok(enc)) = d.encoding()
+                    && !enc.eq_ignore_ascii_case(b"utf-8")
+                    && !enc.eq_ignore_ascii_case(b"utf8")
+                {
+                    let name = String::from_utf8_lossy(&enc).into_owned();
+                    return Err(self.invalid(
+                        offset,
+                        None,
+                        None,
+                        format!("encoding '{name}'"),
+                        Problem::Encoding,
+                    ));
                 }
                 Ok(None)
             }

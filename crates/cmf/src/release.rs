@@ -274,10 +274,10 @@ impl Release {
     /// for the locus.
     pub fn locus_spelling(self, locus: Locus, preferred: &str) -> Option<&'static str> {
         let names = self.locus_names();
-        if let Some(&n) = names.iter().find(|&&n| n == preferred) {
-            if Locus::lookup(n) == Ok(locus) {
-                return Some(n);
-            }
+        if let Some(&n) = names.iter().find(|&&n| n == preferred)
+            && Locus::lookup(n) == Ok(locus)
+        {
+            return Some(n);
         }
         if let Some(&n) = names.iter().find(|&&n| n == locus.name()) {
             return Some(n);

@@ -191,15 +191,15 @@ pub fn check_header(header: &Header, release: Release) -> Result<(), WriteError>
     if let Some(b) = &header.batch_id {
         check(b, 0, release::MAX_BATCH_ID, "BATCHID", None, None)?;
     }
-    if let Some(k) = &header.kit {
-        if !release.allows_kit(k) {
-            return Err(invalid(
-                None,
-                None,
-                format!("KIT '{k}'"),
-                Problem::KitNotInRelease { release },
-            ));
-        }
+    if let Some(k) = &header.kit
+        && !release.allows_kit(k)
+    {
+        return Err(invalid(
+            None,
+            None,
+            format!("KIT '{k}'"),
+            Problem::KitNotInRelease { release },
+        ));
     }
     Ok(())
 }
@@ -391,15 +391,15 @@ impl<W: Write> CmfWriter<W> {
         if let Some(b) = &info.batch_id {
             check(b, 0, release::MAX_BATCH_ID, "BATCHID", sp, lo)?;
         }
-        if let Some(k) = &info.kit {
-            if !release.allows_kit(k) {
-                return Err(invalid(
-                    sp,
-                    lo,
-                    format!("KIT '{k}'"),
-                    Problem::KitNotInRelease { release },
-                ));
-            }
+        if let Some(k) = &info.kit
+            && !release.allows_kit(k)
+        {
+            return Err(invalid(
+                sp,
+                lo,
+                format!("KIT '{k}'"),
+                Problem::KitNotInRelease { release },
+            ));
         }
         let by = info.reading_by.as_deref().unwrap_or(&self.header.submit_by);
         check(by, 1, release::MAX_USER, "READINGBY", sp, lo)?;

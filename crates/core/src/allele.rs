@@ -167,7 +167,7 @@ impl PartialOrd for Allele {
 }
 
 fn write_tenths(f: &mut fmt::Formatter<'_>, v: u16) -> fmt::Result {
-    if v % 10 == 0 {
+    if v.is_multiple_of(10) {
         write!(f, "{}", v / 10)
     } else {
         write!(f, "{}.{}", v / 10, v % 10)

@@ -511,13 +511,11 @@ pub fn read<R: Read>(
         }
     }
     for (i, had_values) in rows.blank_with_values.iter().enumerate() {
-        if *had_values {
-            if let Some(&col) = plan.blank.get(i) {
-                out.warnings.push(format!(
+        if *had_values && let Some(&col) = plan.blank.get(i) {
+            out.warnings.push(format!(
                     "{source_name}, line {header_line}, column {}: column without a header ignored, with its values",
                     col + 1
                 ));
-            }
         }
     }
     Ok(out)
@@ -1101,10 +1099,10 @@ pub fn write_wide<W: Write>(w: W, profiles: &[Profile]) -> Result<(), io::Error>
                     loci.push((locus, Some(spelling)));
                 }
                 Some(k) => {
-                    if let Some(entry) = loci.get_mut(k) {
-                        if entry.1 != Some(spelling) {
-                            entry.1 = None;
-                        }
+                    if let Some(entry) = loci.get_mut(k)
+                        && entry.1 != Some(spelling)
+                    {
+                        entry.1 = None;
                     }
                 }
             }
