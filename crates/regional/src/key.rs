@@ -5,7 +5,7 @@
 //! reference is `CC-` followed by the first 12 bytes (24 hex digits) of
 //! HMAC-SHA256(key, `tandem-regional-v1` NUL country NUL specimen id). Only the holder of the
 //! key can recompute it, so only the owning country can map a reference back to its specimen
-//! ([`crate::resolve`]). The key never enters the regional index.
+//! ([`crate::resolve()`]). The key never enters the regional index.
 
 use std::fmt;
 use std::fs::OpenOptions;

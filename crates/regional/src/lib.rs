@@ -18,9 +18,9 @@
 //!
 //! * [`key`]: country keys (`<national>.key`) and references (`GT-` + 24 hex digits);
 //! * [`policy`]: the per-country sharing policy (TOML);
-//! * [`merge`]: the deterministic merge and its report;
+//! * [`merge`](mod@merge): the deterministic merge and its report;
 //! * [`hits`]: cross-border pairs and the `--from` search;
-//! * [`resolve`]: the country-side resolver;
+//! * [`resolve`](mod@resolve): the country-side resolver;
 //! * [`scenario`]: simulated national indexes with planted cross-border duplicates.
 //!
 //! ```

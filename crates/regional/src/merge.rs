@@ -1,6 +1,6 @@
 //! The merge: national index files in, one regional index file out.
 //!
-//! [`derive`] is the pure part (verified national indexes, policy, keys -> the regional profiles
+//! [`derive()`] is the pure part (verified national indexes, policy, keys -> the regional profiles
 //! in canonical order and the report); [`merge`] adds the file handling: it keeps references
 //! expunged from the regional index out (its audit log), writes atomically and leaves the file
 //! untouched when nothing changed.
@@ -430,7 +430,7 @@ pub fn expunged_references(regional: &Path) -> Result<BTreeSet<ProfileId>, Merge
         .collect())
 }
 
-/// Merges national indexes into the regional index file `out`: [`derive`] with the references
+/// Merges national indexes into the regional index file `out`: [`derive()`] with the references
 /// expunged from `out` kept out, then an atomic write. When `out` already holds exactly the
 /// result, it is left untouched (`changed` is false). On any error `out` is unchanged.
 pub fn merge(
