@@ -90,6 +90,33 @@ pub struct CmfArgs {
     /// "Convicted Offender".
     #[arg(long, value_name = "CATEGORY", value_parser = parse_category)]
     pub default_category: Option<SpecimenCategory>,
+    /// Leave out the loci the release's schema does not list (e.g. D6S1043, Penta C, F13A01 in
+    /// 3.2) instead of refusing the specimen; a warning on stderr says which loci were left out
+    /// and how often.
+    #[arg(long)]
+    pub drop_unlisted_loci: bool,
+}
+
+/// A copy of `s` without the loci `release` cannot write, and those loci (empty when none).
+fn without_unlisted(
+    s: &CmfSpecimen,
+    release: Release,
+) -> Option<(CmfSpecimen, Vec<tandem_core::Locus>)> {
+    let unlisted: Vec<tandem_core::Locus> = s
+        .profile
+        .genotypes()
+        .map(|(l, _)| l)
+        .filter(|&l| release.locus_spelling(l, s.profile.spelling(l)).is_none())
+        .collect();
+    if unlisted.is_empty() {
+        return None;
+    }
+    let mut copy = s.clone();
+    for l in &unlisted {
+        copy.profile.remove_locus(*l);
+    }
+    copy.loci.retain(|(l, _)| !unlisted.contains(l));
+    Some((copy, unlisted))
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -196,7 +223,24 @@ pub fn write_specimens(
                 )
                 .with_context(|| format!("{name}: CMF header"))?;
                 written = 0;
+                let mut dropped: std::collections::BTreeMap<tandem_core::Locus, usize> =
+                    std::collections::BTreeMap::new();
                 for s in specimens {
+                    let trimmed;
+                    let s = match cmf
+                        .drop_unlisted_loci
+                        .then(|| without_unlisted(s, cmf.release))
+                        .flatten()
+                    {
+                        Some((copy, loci)) => {
+                            for l in loci {
+                                *dropped.entry(l).or_default() += 1;
+                            }
+                            trimmed = copy;
+                            &trimmed
+                        }
+                        None => s,
+                    };
                     let with_category;
                     let s = match (s.profile.category(), cmf.default_category) {
                         (None, Some(c)) => {
@@ -220,6 +264,15 @@ pub fn write_specimens(
                     }
                 }
                 w.finish().with_context(|| format!("cannot write {name}"))?;
+                if !dropped.is_empty() {
+                    let list: Vec<String> =
+                        dropped.iter().map(|(l, n)| format!("{l} ({n})")).collect();
+                    eprintln!(
+                        "tandem: warning: {name}: loci not in CMF {} left out: {}",
+                        cmf.release,
+                        list.join(", ")
+                    );
+                }
                 Ok(())
             })?;
         }

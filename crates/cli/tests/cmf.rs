@@ -278,3 +278,57 @@ fn test_export_cmf_with_categories() {
         stderr(&o)
     );
 }
+
+#[test]
+fn test_convert_drops_loci_the_release_does_not_list_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let nist =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/nist1036_genotypes_wide.csv");
+    let out = dir.path().join("nist.xml");
+    let base = [
+        "convert",
+        "--input",
+        s(&nist),
+        "--output",
+        s(&out),
+        "--to",
+        "cmf",
+        "--destination-ori",
+        "GT0000001",
+        "--source-lab",
+        "GT0000001",
+        "--submit-by",
+        "ana",
+        "--default-category",
+        "Population",
+        "--release",
+        "later",
+    ];
+    // without the flag, NIST's D6S1043, Penta C, F13A01, ... refuse the specimen: exit 2, no file
+    let o = run(&base);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!out.exists());
+    let mut args = base.to_vec();
+    args.push("--drop-unlisted-loci");
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("D6S1043 (1036)"), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(text.matches("</SPECIMEN>").count(), 1036);
+    assert!(!text.contains("D6S1043") && !text.contains("Penta C"));
+    assert!(text.contains("D1S1656") && text.contains("SE33"));
+    if let Ok(v) = Command::new("xmllint").arg("--version").output()
+        && v.status.success()
+    {
+        let xsd = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/cmf/cmf-2017.xsd");
+        let check = Command::new("xmllint")
+            .args(["--noout", "--schema", s(&xsd), s(&out)])
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "{}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+    }
+}
