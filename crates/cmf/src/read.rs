@@ -1475,7 +1475,7 @@ impl<R: BufRead> CmfReader<R> {
                             },
                         ));
                     }
-                    let parsed = match fast_repeat(value.as_bytes()) {
+                    let parsed = match Allele::parse_repeat_bytes(value.as_bytes()) {
                         Some(a) if !amel => Ok(a),
                         _ if amel => Allele::parse_amelogenin(value),
                         _ => Allele::parse(value),
@@ -1596,25 +1596,6 @@ impl<R: BufRead> Iterator for CmfReader<R> {
     }
 }
 
-/// The common allele shapes `13` and `9.3`, parsed without allocating; `None` sends the value
-/// through [`Allele::parse`], which also gives the error messages.
-fn fast_repeat(s: &[u8]) -> Option<Allele> {
-    let (int, extra) = match s {
-        [int @ .., b'.', d @ b'0'..=b'9'] => (int, d - b'0'),
-        _ => (s, 0),
-    };
-    if int.is_empty() || int.len() > 3 || !int.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let repeats = int
-        .iter()
-        .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
-    if repeats == 0 && extra == 0 {
-        return None;
-    }
-    Allele::repeat(repeats, extra).ok()
-}
-
 /// `xmlns`, `xmlns:*`, `xsi:*` and `xml:*` attributes, which any element may carry.
 fn is_namespace_attr(name: &[u8]) -> bool {
     name == b"xmlns"
@@ -1700,12 +1681,12 @@ mod tests {
             "13", "9.3", "13.0", "0", "0.0", "0.3", "013", "999", "999.9", "1000", "9.", ".3",
             "9.33", "1x", "9..3",
         ] {
-            if let Some(a) = fast_repeat(s.as_bytes()) {
+            if let Some(a) = Allele::parse_repeat_bytes(s.as_bytes()) {
                 assert_eq!(Allele::parse(s), Ok(a), "{s}");
             }
         }
-        assert_eq!(fast_repeat(b"9.3"), Some(Allele::Repeat(93)));
-        assert_eq!(fast_repeat(b"0"), None);
+        assert_eq!(Allele::parse_repeat_bytes(b"9.3"), Some(Allele::Repeat(93)));
+        assert_eq!(Allele::parse_repeat_bytes(b"0"), None);
     }
 
     #[test]

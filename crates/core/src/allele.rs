@@ -67,6 +67,26 @@ impl Allele {
         }
     }
 
+    /// The common allele shapes `13` and `9.3`, parsed from bytes without allocating (the table
+    /// and CMF readers' fast path); `None` for anything else, which [`Allele::parse`] then reads
+    /// (and explains when it is wrong).
+    pub fn parse_repeat_bytes(s: &[u8]) -> Option<Allele> {
+        let (int, extra) = match s {
+            [int @ .., b'.', d @ b'0'..=b'9'] => (int, d - b'0'),
+            _ => (s, 0),
+        };
+        if int.is_empty() || int.len() > 3 || !int.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let repeats = int
+            .iter()
+            .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
+        if repeats == 0 && extra == 0 {
+            return None; // not positive: let `Allele::parse` say so
+        }
+        Allele::repeat(repeats, extra).ok()
+    }
+
     /// True for designations that stand for exactly one known allele value (repeat numbers and
     /// X/Y): equality of such alleles is identity. Everything else is an interval or a wildcard.
     pub fn is_exact(self) -> bool {

@@ -842,25 +842,6 @@ fn is_untyped(cell: &[u8]) -> bool {
         || cell.eq_ignore_ascii_case(b"n/a")
 }
 
-/// The common allele shapes `13` and `9.3`, parsed without allocating; `None` sends the value
-/// through [`Allele::parse`], which also gives the error messages.
-fn fast_repeat(s: &[u8]) -> Option<Allele> {
-    let (int, extra) = match s {
-        [int @ .., b'.', d @ b'0'..=b'9'] => (int, d - b'0'),
-        _ => (s, 0),
-    };
-    if int.is_empty() || int.len() > 3 || !int.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let repeats = int
-        .iter()
-        .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
-    if repeats == 0 && extra == 0 {
-        return None; // not positive: let `Allele::parse` say so
-    }
-    Allele::repeat(repeats, extra).ok()
-}
-
 impl Rows<'_> {
     fn cell<'r>(
         &self,
@@ -1000,7 +981,7 @@ impl Rows<'_> {
                     continue;
                 }
                 for part in cell.split(|b| matches!(b, b',' | b'/' | b' ' | b'\t')) {
-                    let parsed = match fast_repeat(part) {
+                    let parsed = match Allele::parse_repeat_bytes(part) {
                         _ if part.is_empty() => continue,
                         Some(a) if !amel => Ok(a),
                         _ => {
@@ -1593,12 +1574,12 @@ mod tests {
             "9.33", "1x", "9..3", "31.2",
         ];
         for s in cases {
-            if let Some(a) = fast_repeat(s.as_bytes()) {
+            if let Some(a) = Allele::parse_repeat_bytes(s.as_bytes()) {
                 assert_eq!(Allele::parse(s), Ok(a), "{s}");
             }
         }
-        assert_eq!(fast_repeat(b"9.3"), Some(Allele::Repeat(93)));
-        assert_eq!(fast_repeat(b"0"), None);
+        assert_eq!(Allele::parse_repeat_bytes(b"9.3"), Some(Allele::Repeat(93)));
+        assert_eq!(Allele::parse_repeat_bytes(b"0"), None);
     }
 
     #[test]
