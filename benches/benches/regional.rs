@@ -44,6 +44,7 @@ struct Setup {
     _dir: tempfile::TempDir,
     nationals: Vec<National>,
     planted: Vec<scenario::Planted>,
+    relatives: Vec<scenario::Planted>,
     total: usize,
     next_person: usize,
 }
@@ -67,14 +68,16 @@ fn setup(scale: f64) -> Setup {
         nationals.push(National { country: *c, path });
     }
     eprintln!(
-        "simulated and wrote {total} national profiles ({} planted duplicates) in {:.2?}",
+        "simulated and wrote {total} national profiles ({} planted duplicates, {} planted siblings) in {:.2?}",
         s.planted.len(),
+        s.relatives.len(),
         t.elapsed()
     );
     Setup {
         _dir: dir,
         nationals,
         planted: s.planted,
+        relatives: s.relatives,
         total,
         next_person: specs.iter().map(|s| s.profiles).sum(),
     }
@@ -93,9 +96,8 @@ fn out_path(s: &Setup, name: &str) -> PathBuf {
 }
 
 fn hit_figures(s: &Setup, out: &std::path::Path) {
-    let pairs = timed("cross-border hits (open, postings, search)", || {
-        let mut index = Index::open(out).expect("open");
-        index.build_postings();
+    let pairs = timed("cross-border hits (open, split by country, join)", || {
+        let index = Index::open(out).expect("open");
         hits::cross_border_hits(&index, &HitOptions::default(), None)
     })
     .0;
@@ -107,21 +109,22 @@ fn hit_figures(s: &Setup, out: &std::path::Path) {
     let keys: Vec<(tandem_core::Country, CountryKey)> =
         s.nationals.iter().map(|n| (n.country, key(n))).collect();
     let k = |c| &keys.iter().find(|(cc, _)| *cc == c).expect("key").1;
-    let recalled = s
-        .planted
-        .iter()
-        .filter(|p| {
-            let a = k(p.from).reference(p.from, &p.from_id).to_string();
-            let b = k(p.to).reference(p.to, &p.to_id).to_string();
-            found.contains(&(a.clone(), b.clone())) || found.contains(&(b, a))
-        })
-        .count();
+    let reported = |p: &&scenario::Planted| {
+        let a = k(p.from).reference(p.from, &p.from_id).to_string();
+        let b = k(p.to).reference(p.to, &p.to_id).to_string();
+        found.contains(&(a.clone(), b.clone())) || found.contains(&(b, a))
+    };
+    let recalled = s.planted.iter().filter(reported).count();
+    let relatives = s.relatives.iter().filter(reported).count();
     eprintln!(
-        "cross-border pairs: {}; planted duplicates recalled: {recalled}/{} ({:.1}%)",
+        "cross-border pairs: {}; planted duplicates recalled: {recalled}/{} ({:.1}%); \
+         planted siblings reported: {relatives}/{}",
         pairs.len(),
         s.planted.len(),
-        100.0 * recalled as f64 / s.planted.len() as f64
+        100.0 * recalled as f64 / s.planted.len() as f64,
+        s.relatives.len(),
     );
+    assert_eq!(recalled, s.planted.len(), "a planted duplicate was missed");
 }
 
 fn figures(s: &mut Setup) {
@@ -149,16 +152,14 @@ fn figures(s: &mut Setup) {
             .cloned()
             .collect();
         drop(all);
-        let mut index = timed("GT index", || Index::from_profiles(&gt).expect("index")).0;
-        timed("postings", || index.build_postings());
+        let index = timed("GT index", || Index::from_profiles(&gt).expect("index")).0;
         let sample: Vec<Profile> = sv.iter().step_by(sv.len() / n).cloned().collect();
         let opts = tandem_core::SearchOptions::default();
-        let (_, d) = timed(&format!("{} SV searches against GT", sample.len()), || {
-            index.search_batch(&sample, &opts)
-        });
-        eprintln!("per query {:.1?}", d / sample.len() as u32);
-        let e = index.explain(&sample[0], &opts);
-        eprintln!("plan of one query: {e:?}");
+        let (r, d) = timed(
+            &format!("join of {} SV profiles against GT", sample.len()),
+            || index.search_join_with(&sample, &opts, &Default::default()),
+        );
+        eprintln!("per query {:.1?}; {:?}", d / sample.len() as u32, r.1);
         return;
     }
     if std::env::var_os("TANDEM_REGIONAL_SKIP_HITS").is_none() {

@@ -220,8 +220,7 @@ fn merge(
         .with_context(|| format!("no regional index written to {}", out.display()))?;
     let merged = t0.elapsed();
     let by_pair = if with_hits {
-        let mut index = open_regional(out)?;
-        index.build_postings();
+        let index = open_regional(out)?;
         let pairs = hits::cross_border_hits(&index, &HitOptions::default(), None);
         Some(hits::by_category_pair(&pairs))
     } else {
@@ -311,12 +310,11 @@ fn hits_cmd(
     freq: Option<&PathBuf>,
     format: OutputFormat,
 ) -> Result<Outcome> {
-    let mut index = open_regional(regional)?;
+    let index = open_regional(regional)?;
     let table = freq
         .map(|p| FreqTable::read_path(p, &FreqOptions::default()))
         .transpose()?;
     let t0 = Instant::now();
-    index.build_postings();
     let rmp_opts = RmpOptions::default();
     let opts = HitOptions {
         search: rules.options(),

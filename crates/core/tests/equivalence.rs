@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use proptest::prelude::*;
+use tandem_core::search::join::JoinParams;
 use tandem_core::search::naive;
 use tandem_core::search::plan::{Force, search_forced};
 use tandem_core::{Allele, Genotype, Index, Locus, Profile, ProfileId, SearchOptions, Stringency};
@@ -137,6 +138,48 @@ proptest! {
         prop_assert_eq!(built.search(&q, &opts), grown.search(&q, &opts));
         for p in &db {
             prop_assert_eq!(grown.get(p.id()), Some(p.clone()));
+        }
+    }
+}
+
+fn arb_join_params() -> impl Strategy<Value = JoinParams> {
+    (
+        1usize..=3,
+        1usize..=4,
+        prop_oneof![Just(3usize), Just(4096usize)],
+    )
+        .prop_map(|(group_size, groups, max_probes)| JoinParams {
+            group_size,
+            groups,
+            min_coverage: 0.0,
+            max_probes,
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// The join (group tables, side index, planner fallback) answers exactly as the naive search.
+    #[test]
+    fn prop_join_equals_naive(db in arb_db(), queries in prop::collection::vec(arb_profile(9999), 1..6),
+                              opts in arb_options(), params in arb_join_params(),
+                              deletions in prop::collection::vec(0usize..60, 0..5)) {
+        let mut index = Index::from_profiles(&db).unwrap();
+        let mut live: Vec<Profile> = db.clone();
+        for d in deletions {
+            if d < db.len() {
+                let id = db[d].id().clone();
+                if index.remove(&id).is_some() {
+                    live.retain(|p| p.id() != &id);
+                }
+            }
+        }
+        let mut queries = queries;
+        queries.extend(db.iter().take(5).cloned());
+        let (joined, stats) = index.search_join_with(&queries, &opts, &params);
+        prop_assert_eq!(stats.joined_queries + stats.planner_queries, queries.len());
+        for (qi, q) in queries.iter().enumerate() {
+            prop_assert_eq!(&joined[qi], &naive::search(&live, q, &opts), "query {}", qi);
         }
     }
 }

@@ -87,3 +87,52 @@ fn test_codis13_queries_against_the_full_panel() {
     assert_eq!(hits[0].candidate, *db[100].id());
     assert_eq!(hits[0].prum, Some(tandem_core::PrumQuality::Full));
 }
+
+/// The join answers a whole database of degraded copies exactly as the batch search, through its
+/// group tables (NIST 1036, 29 loci; moderate, high and Prüm rules).
+#[test]
+fn test_join_equals_batch_on_real_genotypes() {
+    let db = nist();
+    let index = Index::from_profiles(&db).unwrap();
+    let sim = Simulator::new(AllelePools::from_profiles(&db), 11);
+    let mut rng = sim.rng(3);
+    let queries: Vec<Profile> = db
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let d = simulate::degrade(p, 0.1, 0.1, &mut rng);
+            simulate::renamed(&d, ProfileId::new(&format!("Q{i}")).unwrap())
+        })
+        .collect();
+    for opts in [
+        SearchOptions::default(),
+        SearchOptions {
+            stringency: Stringency::High,
+            min_loci: 10,
+            ..SearchOptions::default()
+        },
+        SearchOptions {
+            max_mismatches: 1,
+            ..SearchOptions::default()
+        },
+        SearchOptions {
+            prum: true,
+            min_loci: 6,
+            ..SearchOptions::default()
+        },
+    ] {
+        let (joined, stats) = index.search_join_with(&queries, &opts, &Default::default());
+        assert!(
+            stats.joined_queries > queries.len() / 2,
+            "{opts:?}: {stats:?}"
+        );
+        assert_eq!(joined, index.search_batch(&queries, &opts), "{opts:?}");
+        // degraded copies find their source
+        let found = joined
+            .iter()
+            .zip(&db)
+            .filter(|(hits, p)| hits.iter().any(|h| h.candidate == *p.id()))
+            .count();
+        assert!(found > 0, "{opts:?}");
+    }
+}

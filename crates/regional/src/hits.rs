@@ -14,9 +14,6 @@ use tandem_core::{
 
 use crate::key::reference_country;
 
-/// Profiles searched per batch (bounds the memory of decoded query profiles).
-const BATCH: usize = 16_384;
-
 /// One side of a cross-border pair.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Side {
@@ -77,11 +74,11 @@ fn country_of(p: &Profile) -> Option<Country> {
 /// (reference a, reference b), each pair once. With `freq`, each pair carries the conservative
 /// RMP of `a` at the matching loci.
 ///
-/// The regional profiles are split by country into one index per country (with postings: each
-/// is typed with few kits, so the query planner's postings stay selective); for each pair of
-/// countries the profiles of the smaller are searched against the index of the larger. The
-/// matching rules are symmetric, so one direction finds every pair. With `same_country`, each
-/// country is also searched against itself.
+/// The regional profiles are split by country into one index per country; for each pair of
+/// countries the profiles of the smaller are joined against the index of the larger
+/// ([`Index::search_join`]: group tables on the loci both countries type, exactly the answer of
+/// a search of each profile). The matching rules are symmetric, so one direction finds every
+/// pair. With `same_country`, each country is also searched against itself.
 pub fn cross_border_hits(
     index: &Index,
     opts: &HitOptions,
@@ -99,8 +96,7 @@ pub fn cross_border_hits(
         .into_values()
         .map(|profiles| {
             // the profiles come from an index: ids are unique and every profile types a locus
-            let mut part = Index::from_profiles(&profiles).unwrap_or_default();
-            part.build_postings();
+            let part = Index::from_profiles(&profiles).unwrap_or_default();
             (profiles, part)
         })
         .collect();
@@ -126,8 +122,8 @@ pub fn cross_border_hits(
     pairs
 }
 
-/// `queries` against `target`, in batches; `same` when they are the same profiles (each pair
-/// once, no self-pairs).
+/// `queries` against `target` as one join ([`Index::search_join`]); `same` when they are the
+/// same profiles (each pair once, no self-pairs).
 fn search_part(
     queries: &[Profile],
     target: &Index,
@@ -135,17 +131,15 @@ fn search_part(
     freq: Option<(&FreqTable, &RmpOptions)>,
     same: bool,
 ) -> Vec<PairHit> {
+    let results = target.search_join(queries, search);
     let mut out = Vec::new();
-    for batch in queries.chunks(BATCH) {
-        let results = target.search_batch(batch, search);
-        for (q, hits) in batch.iter().zip(results) {
-            for h in hits {
-                if same && *q.id() >= h.candidate {
-                    continue;
-                }
-                if let Some(c) = target.get(&h.candidate) {
-                    out.push(pair(q, &c, &h, freq));
-                }
+    for (q, hits) in queries.iter().zip(results) {
+        for h in hits {
+            if same && *q.id() >= h.candidate {
+                continue;
+            }
+            if let Some(c) = target.get(&h.candidate) {
+                out.push(pair(q, &c, &h, freq));
             }
         }
     }
@@ -217,7 +211,7 @@ pub fn search_from(
         ..opts.clone()
     };
     index
-        .search_batch(queries, &search)
+        .search_join(queries, &search)
         .into_iter()
         .map(|hits| {
             let mut out: Vec<RegionalHit> = hits

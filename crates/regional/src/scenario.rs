@@ -37,13 +37,19 @@ pub struct Scenario {
     pub nationals: Vec<(Country, Vec<Profile>)>,
     /// The planted duplicates.
     pub planted: Vec<Planted>,
+    /// The planted relatives: full siblings across a border (`from` holds the person, `to` the
+    /// sibling). Relatives are not the same person: a correct search reports them only when
+    /// their genotypes happen to match at every compared locus.
+    pub relatives: Vec<Planted>,
 }
 
 /// Simulates national indexes: country k holds `profiles` unrelated people (ids
 /// `{CC}-NAT-000001`...; convicted offenders), and for each consecutive pair of countries the
 /// first `duplicates` people of the first are also in the second, as "Forensic, Unknown" stains
 /// typed with the second's kit, degraded (10% locus dropout, 5% allele dropout), replacing the
-/// second's last profiles. Deterministic for the simulator's seed.
+/// second's last profiles; as many full siblings of the first's next people are offenders of the
+/// second (typed at the loci both kits share), replacing the profiles before those.
+/// Deterministic for the simulator's seed.
 pub fn simulate(
     sim: &Simulator,
     countries: &[CountrySpec],
@@ -73,6 +79,7 @@ pub fn simulate(
         nationals.push((c.country, people));
     }
     let mut planted = Vec::new();
+    let mut relatives = Vec::new();
     for k in 0..countries.len().saturating_sub(1) {
         let (to_spec, from_spec) = (&countries[k + 1], &countries[k]);
         let to_loci = loci_of(to_spec.kit);
@@ -104,6 +111,36 @@ pub fn simulate(
                 to_id,
             });
         }
+        let m = n
+            .min(nationals[k].1.len().saturating_sub(n))
+            .min(to_len.saturating_sub(n));
+        for i in 0..m {
+            let person = nationals[k].1[n + i].clone();
+            let slot = to_len - 1 - n - i;
+            let to_id = nationals[k + 1].1[slot].id().clone();
+            let mut rng = sim.rng((1 << 62) | ((k as u64) << 32) | i as u64);
+            let mut sibling = sim.sibling_of(&person, to_id.clone(), 0.002, &mut rng)?;
+            for l in person.genotypes().map(|(l, _)| l).collect::<Vec<_>>() {
+                if !to_loci.contains(&l) {
+                    sibling.remove_locus(l);
+                }
+            }
+            sibling.set_category(Some(SpecimenCategory::ConvictedOffender));
+            sibling.set_country(Some(to_spec.country));
+            sibling.set_kit(Some(to_spec.kit.name().to_string()));
+            sibling.set_lab(Some(format!("{}-LAB", to_spec.country)));
+            nationals[k + 1].1[slot] = sibling;
+            relatives.push(Planted {
+                from: from_spec.country,
+                from_id: person.id().clone(),
+                to: to_spec.country,
+                to_id,
+            });
+        }
     }
-    Ok(Scenario { nationals, planted })
+    Ok(Scenario {
+        nationals,
+        planted,
+        relatives,
+    })
 }

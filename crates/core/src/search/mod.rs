@@ -10,6 +10,7 @@ use crate::genotype::Genotype;
 use crate::locus::Locus;
 use crate::profile::ProfileId;
 
+pub mod join;
 pub mod naive;
 pub mod plan;
 

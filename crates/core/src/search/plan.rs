@@ -18,7 +18,7 @@ const POSTINGS_RATIO: usize = 16;
 
 /// Most query loci the u8 per-row counters can take (CMF allows 32 loci per specimen; only
 /// custom panels can exceed this).
-const MAX_FAST_LOCI: usize = 80;
+pub(super) const MAX_FAST_LOCI: usize = 80;
 
 /// How a query is answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,14 +48,14 @@ pub struct Explain {
 }
 
 #[derive(Clone, Copy)]
-enum Mode {
+pub(super) enum Mode {
     High,
     Moderate,
     Low,
     Prum,
 }
 
-enum Kind {
+pub(super) enum Kind {
     /// At most two exact alleles: codes (q1 <= q2) and the required allele's code.
     Simple { q1: u8, q2: u8, req: Option<u8> },
     /// Anything else: an entry per code pair (`x * width + y`), bit 0 valid, bit 1 pass,
@@ -67,15 +67,15 @@ enum Kind {
     },
 }
 
-struct QLocus<'a> {
-    col: &'a Column,
-    genotype: Genotype,
-    kind: Kind,
+pub(super) struct QLocus<'a> {
+    pub(super) col: &'a Column,
+    pub(super) genotype: Genotype,
+    pub(super) kind: Kind,
 }
 
-struct Plan<'a> {
-    loci: Vec<QLocus<'a>>,
-    mode: Mode,
+pub(super) struct Plan<'a> {
+    pub(super) loci: Vec<QLocus<'a>>,
+    pub(super) mode: Mode,
 }
 
 fn mode(opts: &SearchOptions) -> Mode {
@@ -94,7 +94,7 @@ fn table_entry(q: &Genotype, c: &Genotype, opts: &SearchOptions) -> u8 {
     1 | ((outcome == Outcome::Match) as u8) << 1 | diff.min(3) << 2
 }
 
-fn build_plan<'a>(index: &'a Index, query: &Profile, opts: &SearchOptions) -> Plan<'a> {
+pub(super) fn build_plan<'a>(index: &'a Index, query: &Profile, opts: &SearchOptions) -> Plan<'a> {
     let mut loci = Vec::new();
     for (locus, g) in query.genotypes() {
         if !locus.is_counted() {
@@ -360,7 +360,7 @@ fn prefetch(col: &[u8], range: std::ops::Range<usize>) {
     let _ = (col, range);
 }
 
-fn counters_hit(compared: u8, passed: u8, diff: u8, opts: &SearchOptions) -> bool {
+pub(super) fn counters_hit(compared: u8, passed: u8, diff: u8, opts: &SearchOptions) -> bool {
     if opts.prum {
         passed as usize >= opts.effective_min_loci() && diff <= 1
     } else {
@@ -369,7 +369,12 @@ fn counters_hit(compared: u8, passed: u8, diff: u8, opts: &SearchOptions) -> boo
     }
 }
 
-fn make_hit(index: &Index, query: &Profile, row: u32, opts: &SearchOptions) -> Option<Hit> {
+pub(super) fn make_hit(
+    index: &Index,
+    query: &Profile,
+    row: u32,
+    opts: &SearchOptions,
+) -> Option<Hit> {
     if !index.live.get(row as usize).is_some_and(|b| *b) {
         return None;
     }
@@ -413,7 +418,7 @@ fn scan_range(
 }
 
 /// Posting keys whose genotypes pass a simple query locus.
-fn passing_keys(col: &Column, m: Mode, q1: u8, q2: u8) -> Vec<u16> {
+pub(super) fn passing_keys(col: &Column, m: Mode, q1: u8, q2: u8) -> Vec<u16> {
     let codes = 1..=col.codebook.alleles.len() as u8;
     let mut keys = Vec::new();
     let with = |q: u8, keys: &mut Vec<u16>| {
@@ -512,38 +517,42 @@ fn postings_rows(sets: &[CandidateSet<'_>], k: usize) -> Vec<u32> {
     out
 }
 
+/// The table entry of one row at one query locus (bit 0 compared, bit 1 passed, bits 2-3
+/// differing alleles): the scalar twin of one locus of [`scan_block`].
+#[inline]
+pub(super) fn row_entry(mode: Mode, ql: &QLocus<'_>, row: u32, opts: &SearchOptions) -> u8 {
+    let r = row as usize;
+    let (x, y) = (ql.col.a[r], ql.col.b[r]);
+    if x == UNTYPED {
+        return 0;
+    }
+    if x == SPECIAL {
+        return entry_of(ql, row, opts);
+    }
+    match &ql.kind {
+        Kind::Simple { q1, q2, req } => {
+            let mut p = pass_codes(mode, x, y, *q1, *q2);
+            if let Some(rq) = req {
+                p &= (x == *rq) as u8 | (y == *rq) as u8;
+            }
+            1 | p << 1 | diff_codes(x, y, *q1, *q2) << 2
+        }
+        Kind::Complex { table, width, .. } => match table
+            .get(x as usize * width + y as usize)
+            .copied()
+            .unwrap_or(0)
+        {
+            0 => entry_of(ql, row, opts),
+            t => t,
+        },
+    }
+}
+
 /// Counters of one row (the scalar twin of [`scan_block`]).
 fn row_counters(plan: &Plan<'_>, row: u32, opts: &SearchOptions) -> (u8, u8, u8) {
-    let r = row as usize;
     let (mut cmp, mut pas, mut dif) = (0u8, 0u8, 0u8);
     for ql in &plan.loci {
-        let (x, y) = (ql.col.a[r], ql.col.b[r]);
-        if x == UNTYPED {
-            continue;
-        }
-        let t = if x == SPECIAL {
-            entry_of(ql, row, opts)
-        } else {
-            match &ql.kind {
-                Kind::Simple { q1, q2, req } => {
-                    let mut p = pass_codes(plan.mode, x, y, *q1, *q2);
-                    if let Some(rq) = req {
-                        p &= (x == *rq) as u8 | (y == *rq) as u8;
-                    }
-                    1 | p << 1 | diff_codes(x, y, *q1, *q2) << 2
-                }
-                Kind::Complex { table, width, .. } => {
-                    match table
-                        .get(x as usize * width + y as usize)
-                        .copied()
-                        .unwrap_or(0)
-                    {
-                        0 => entry_of(ql, row, opts),
-                        t => t,
-                    }
-                }
-            }
-        };
+        let t = row_entry(plan.mode, ql, row, opts);
         if t & 1 == 1 {
             cmp += 1;
             pas += (t >> 1) & 1;
