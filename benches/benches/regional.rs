@@ -193,9 +193,18 @@ fn figures(s: &mut Setup) {
         national.add(p).expect("add");
     }
     national.write(&gt).expect("write");
-    timed(
+    // `out` exists: the incremental update (rows copied from it unless their national row changed)
+    let (update, _) = timed(
         &format!("nightly update ({changed} changed profiles)"),
         || merge(&out, &s.nationals, &policy).expect("update"),
+    );
+    eprintln!(
+        "update copied {} of {} regional profiles from the previous regional index",
+        update.reused, update.regional_profiles
+    );
+    assert!(
+        update.reused > 0,
+        "the update did not take the incremental path"
     );
     let fresh = out_path(s, "fresh.tdx");
     timed("full rebuild for comparison", || {

@@ -5,6 +5,10 @@
 //! Amelogenin and Y loci never count.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use rayon::prelude::*;
+use tandem_core::index::{GatherRow, GatherSource};
 
 use tandem_core::freq::FreqTable;
 use tandem_core::stats::{self, RmpOptions};
@@ -88,30 +92,64 @@ pub fn cross_border_hits(
         top: None,
         ..opts.search.clone()
     };
-    let mut by_country: BTreeMap<Option<Country>, Vec<Profile>> = BTreeMap::new();
-    for p in index.profiles() {
-        by_country.entry(country_of(&p)).or_default().push(p);
+    // rows per country, read in place
+    let mut by_country: BTreeMap<Option<Country>, Vec<u32>> = BTreeMap::new();
+    for r in 0..index.rows() as u32 {
+        if let Some(v) = index.view(r) {
+            let country = v.country().or_else(|| {
+                ProfileId::new(v.id())
+                    .ok()
+                    .and_then(|id| reference_country(&id))
+            });
+            by_country.entry(country).or_default().push(r);
+        }
     }
-    let parts: Vec<(Vec<Profile>, Index)> = by_country
+    let source = [GatherSource::new(index)];
+    let parts: Vec<Part> = by_country
         .into_values()
-        .map(|profiles| {
-            // the profiles come from an index: ids are unique and every profile types a locus
-            let part = Index::from_profiles(&profiles).unwrap_or_default();
-            (profiles, part)
+        .map(|rows| {
+            let gather: Vec<GatherRow> = rows
+                .iter()
+                .map(|&row| GatherRow {
+                    source: 0,
+                    row,
+                    id: None,
+                })
+                .collect();
+            // live rows of an index: ids are unique and every row types a locus
+            let mut part = Index::gather(&source, &gather).unwrap_or_default();
+            part.build_postings();
+            Part {
+                rows,
+                index: part,
+                profiles: OnceLock::new(),
+            }
         })
         .collect();
     let mut pairs: Vec<PairHit> = Vec::new();
-    for (i, (pi, xi)) in parts.iter().enumerate() {
+    for (i, pi) in parts.iter().enumerate() {
         if opts.same_country {
-            pairs.extend(search_part(pi, xi, &search, freq, true));
+            pairs.extend(search_part(
+                pi.profiles(index),
+                &pi.index,
+                &search,
+                freq,
+                true,
+            ));
         }
-        for (pj, xj) in &parts[i + 1..] {
-            let (queries, target) = if pi.len() <= pj.len() {
-                (pi, xj)
+        for pj in &parts[i + 1..] {
+            let (queries, target) = if pi.rows.len() <= pj.rows.len() {
+                (pi, pj)
             } else {
-                (pj, xi)
+                (pj, pi)
             };
-            pairs.extend(search_part(queries, target, &search, freq, false));
+            pairs.extend(search_part(
+                queries.profiles(index),
+                &target.index,
+                &search,
+                freq,
+                false,
+            ));
         }
     }
     pairs.sort_by(|x, y| {
@@ -120,6 +158,26 @@ pub fn cross_border_hits(
             .then_with(|| x.b.reference.cmp(&y.b.reference))
     });
     pairs
+}
+
+/// The profiles of one country: its rows of the regional index, those rows as an index, and
+/// (decoded when the country is the query side of a pair) as profiles.
+struct Part {
+    rows: Vec<u32>,
+    index: Index,
+    profiles: OnceLock<Vec<Profile>>,
+}
+
+impl Part {
+    /// The country's profiles, decoded in parallel on first use.
+    fn profiles(&self, regional: &Index) -> &[Profile] {
+        self.profiles.get_or_init(|| {
+            self.rows
+                .par_iter()
+                .filter_map(|&r| regional.view(r).map(|v| v.to_profile()))
+                .collect()
+        })
+    }
 }
 
 /// `queries` against `target` as one join ([`Index::search_join`]); `same` when they are the

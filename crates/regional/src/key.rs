@@ -155,15 +155,72 @@ impl fmt::Debug for Referencer {
 impl Referencer {
     /// The reference of a specimen: `CC-` and 24 hex digits.
     pub fn reference(&self, id: &ProfileId) -> ProfileId {
-        let mut mac = self.mac.clone();
-        mac.update(id.as_str().as_bytes());
-        let tag = mac.finalize().into_bytes();
-        let text = format!("{}-{}", self.country, hex::encode(&tag[..REFERENCE_BYTES]));
-        match ProfileId::new(&text) {
-            Ok(r) => r,
-            Err(_) => unreachable!("a reference is 27 ascii characters"),
-        }
+        reference_of(self.country, &self.tag(id.as_str()))
     }
+
+    /// The tag of a specimen id: the [`REFERENCE_BYTES`] bytes of the HMAC a reference spells
+    /// in hex (no allocation; for the merge's many references).
+    pub fn tag(&self, id: &str) -> [u8; REFERENCE_BYTES] {
+        let mut mac = self.mac.clone();
+        mac.update(id.as_bytes());
+        let full = mac.finalize().into_bytes();
+        let mut tag = [0u8; REFERENCE_BYTES];
+        tag.copy_from_slice(&full[..REFERENCE_BYTES]);
+        tag
+    }
+}
+
+/// The reference of a tag: `CC-` and the tag in lower-case hex.
+pub fn reference_of(country: Country, tag: &[u8; REFERENCE_BYTES]) -> ProfileId {
+    let mut text = [0u8; 3 + 2 * REFERENCE_BYTES];
+    text[..2].copy_from_slice(country.as_str().as_bytes());
+    text[2] = b'-';
+    let spelt = hex::encode_to_slice(tag, &mut text[3..]).is_ok();
+    match std::str::from_utf8(&text)
+        .ok()
+        .filter(|_| spelt)
+        .map(ProfileId::new)
+    {
+        Some(Ok(r)) => r,
+        _ => unreachable!("a reference is 27 ascii characters"),
+    }
+}
+
+/// The country and tag of a reference exactly as [`reference_of`] spells it (upper-case country,
+/// lower-case hex), `None` for anything else. References sort as their (country, tag) pairs.
+pub fn parse_reference(reference: &str) -> Option<(Country, [u8; REFERENCE_BYTES])> {
+    // lower-case hex digit values; 0xff for any other byte (the merge parses every reference of
+    // the regional index, so this is a table rather than a checked decoder)
+    const NIBBLE: [u8; 256] = {
+        let mut t = [0xff; 256];
+        let mut c = 0;
+        while c < 10 {
+            t[b'0' as usize + c] = c as u8;
+            c += 1;
+        }
+        let mut c = 0;
+        while c < 6 {
+            t[b'a' as usize + c] = 10 + c as u8;
+            c += 1;
+        }
+        t
+    };
+    let b = reference.as_bytes();
+    if b.len() != 3 + 2 * REFERENCE_BYTES
+        || b[2] != b'-'
+        || !b[..2].iter().all(u8::is_ascii_uppercase)
+    {
+        return None;
+    }
+    let mut tag = [0u8; REFERENCE_BYTES];
+    for (t, pair) in tag.iter_mut().zip(b[3..].chunks_exact(2)) {
+        let (hi, lo) = (NIBBLE[pair[0] as usize], NIBBLE[pair[1] as usize]);
+        if (hi | lo) > 0xf {
+            return None;
+        }
+        *t = hi << 4 | lo;
+    }
+    Some((reference.get(..2)?.parse().ok()?, tag))
 }
 
 fn create(path: &Path, national: &Path) -> Result<CountryKey, KeyError> {
@@ -218,6 +275,10 @@ mod tests {
         assert_eq!(a.as_str().len(), 27);
         assert_ne!(a, b);
         assert_eq!(reference_country(&a), Some(gt));
+        let (c, tag) = parse_reference(a.as_str()).unwrap();
+        assert_eq!((c, reference_of(c, &tag)), (gt, a.clone()));
+        assert!(parse_reference(&a.as_str().to_uppercase()).is_none());
+        assert!(parse_reference("gt-0123456789abcdef01234567").is_none());
         let other = CountryKey::from_bytes([8; KEY_LEN]);
         assert_ne!(a, other.reference(gt, &ProfileId::new("INACIF-1").unwrap()));
     }

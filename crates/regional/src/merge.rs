@@ -1,23 +1,39 @@
 //! The merge: national index files in, one regional index file out.
 //!
-//! [`derive()`] is the pure part (verified national indexes, policy, keys -> the regional profiles
-//! in canonical order and the report); [`merge`] adds the file handling: it keeps references
-//! expunged from the regional index out (its audit log), writes atomically and leaves the file
-//! untouched when nothing changed.
+//! [`merge`] reads the national indexes in place. Each file is verified, the sharing policy
+//! decides every row from counts read off its code columns
+//! ([`CountryPolicy::decide_counts`](crate::policy::CountryPolicy::decide_counts)) and each shared row
+//! gets its reference (HMAC, in parallel). The regional index is then assembled from the code
+//! columns by [`Index::gather`], without decoding a profile:
+//!
+//! * **update** (the regional file exists): its rows are matched to the shared national rows by
+//!   reference, and a row whose content (genotypes, category, lab, date, partial flag, kit,
+//!   country) is what the national row gives now is copied from the regional file; new and
+//!   changed rows come from the national indexes, regional rows no national row gives any more
+//!   are dropped;
+//! * **full build** (no regional file, or not one a merge wrote): every row comes from the
+//!   national indexes.
+//!
+//! Both give the same bytes, those of [`derive()`] (the readable reference: it decodes every
+//! profile and sorts them by reference) fed to [`Index::from_profiles`]; the tests check it. The
+//! regional file is written atomically and left untouched when nothing changed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::hash::{Hash, Hasher};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap, FxHasher};
+use rustc_hash::{FxHashMap, FxHashSet};
 use tandem_core::index::audit::{self, ExpungeError};
 use tandem_core::index::file::{self, OpenError, WriteError};
-use tandem_core::{Country, Index, IndexError, Kit, Locus, Profile, ProfileId};
+use tandem_core::index::{GatherRow, GatherSource};
+use tandem_core::{
+    Country, Genotype, Index, IndexError, Kit, Locus, Profile, ProfileId, SpecimenCategory,
+};
 
-use crate::key::{CountryKey, KeyError};
+use crate::key::{CountryKey, KeyError, REFERENCE_BYTES, parse_reference, reference_of};
 use crate::policy::{Policy, Withheld};
 
 /// One national input: a country code and its index file (`GT=PATH` on the command line).
@@ -186,6 +202,9 @@ pub struct MergeReport {
     /// False when the regional index already held exactly this content (the file was left
     /// untouched).
     pub changed: bool,
+    /// Regional profiles copied unchanged from the previous regional index by an incremental
+    /// update; 0 for a full build. The other fields are the same either way.
+    pub reused: usize,
 }
 
 /// The regional profiles and the report of a merge, before anything is written.
@@ -193,7 +212,7 @@ pub struct MergeReport {
 pub struct Derived {
     /// The regional profiles, sorted by reference.
     pub profiles: Vec<Profile>,
-    /// The report (`changed` is true).
+    /// The report (`changed` is true, `reused` 0).
     pub report: MergeReport,
 }
 
@@ -222,20 +241,19 @@ fn canonical_kit(kit: &str) -> String {
     Kit::from_str(kit).map_or_else(|_| kit.to_string(), |k| k.name().to_string())
 }
 
-/// Derives the regional profiles from national indexes: verifies every file (fully), applies
-/// the policy, replaces specimen ids by references under each country's key (created beside
-/// the national index on first use), and sorts by reference. References in `expunged` stay out.
-///
-/// The result depends on the inputs only, never on their order or on the time.
-pub fn derive(
-    nationals: &[National],
+/// The national indexes in country order, each verified (every checksum and invariant; the
+/// files are verified in parallel, errors reported in country order), with the checks that
+/// the policy's panel and the kits can be reconciled.
+fn open_nationals<'a>(
+    nationals: &'a [National],
     policy: &Policy,
-    expunged: &BTreeSet<ProfileId>,
-) -> Result<Derived, MergeError> {
+) -> Result<Vec<(&'a National, Index)>, MergeError> {
     let sorted = check_nationals(nationals)?;
+    let verified: Vec<Result<Index, OpenError>> =
+        sorted.par_iter().map(|n| file::verify(&n.path)).collect();
     let mut opened: Vec<(&National, Index)> = Vec::with_capacity(sorted.len());
-    for n in &sorted {
-        let index = file::verify(&n.path).map_err(|source| MergeError::Verify {
+    for (n, index) in sorted.into_iter().zip(verified) {
+        let index = index.map_err(|source| MergeError::Verify {
             country: n.country,
             source,
         })?;
@@ -274,24 +292,37 @@ pub fn derive(
             }
         }
     }
+    Ok(opened)
+}
+
+fn load_key(n: &National) -> Result<CountryKey, MergeError> {
+    CountryKey::load_or_create(&n.path).map_err(|source| MergeError::Key {
+        country: n.country,
+        source,
+    })
+}
+
+/// Derives the regional profiles from national indexes: verifies every file (fully), applies
+/// the policy, replaces specimen ids by references under each country's key (created beside
+/// the national index on first use), and sorts by reference. References in `expunged` stay out.
+///
+/// This is the readable reference of the merge: it decodes every national profile. [`merge`]
+/// gives the same regional index (and report) from the code columns, and is tested equal to
+/// [`Index::from_profiles`] of these profiles. The result depends on the inputs only, never on
+/// their order or on the time.
+pub fn derive(
+    nationals: &[National],
+    policy: &Policy,
+    expunged: &BTreeSet<ProfileId>,
+) -> Result<Derived, MergeError> {
+    let opened = open_nationals(nationals, policy)?;
     let mut profiles: Vec<Profile> = Vec::new();
     let mut countries = Vec::new();
     for (n, index) in &opened {
-        let key = CountryKey::load_or_create(&n.path).map_err(|source| MergeError::Key {
-            country: n.country,
-            source,
-        })?;
+        let key = load_key(n)?;
         let cp = policy.for_country(n.country);
         let referencer = key.referencer(n.country);
         let national: Vec<Profile> = index.profiles().collect();
-        let mut kits: BTreeMap<String, String> = BTreeMap::new();
-        for p in &national {
-            if let Some(k) = p.kit()
-                && !kits.contains_key(k)
-            {
-                kits.insert(k.to_string(), canonical_kit(k));
-            }
-        }
         if let Some(p) = national
             .iter()
             .find(|p| p.country().is_some_and(|c| c != n.country))
@@ -312,7 +343,7 @@ pub fn derive(
                     if expunged.contains(&r) {
                         return Err(Withheld::Expunged);
                     }
-                    let kit = p.kit().and_then(|k| kits.get(k).cloned());
+                    let kit = p.kit().map(canonical_kit);
                     Ok(regional_profile(&p, r, n.country, kit))
                 });
                 (cat, outcome)
@@ -355,6 +386,7 @@ pub fn derive(
             duplicate_groups,
             cross_border_duplicate_groups,
             changed: true,
+            reused: 0,
         },
         profiles,
     })
@@ -381,43 +413,292 @@ fn regional_profile(
     r
 }
 
-/// Groups of identical genotype sets among `profiles`: (groups, groups spanning countries).
+/// Groups of profiles with identical autosomal genotypes: (groups, groups spanning countries).
 fn duplicates(profiles: &[Profile]) -> (usize, usize) {
-    let fingerprint = |p: &Profile| {
-        let mut h = FxHasher::default();
-        for (l, g) in p.genotypes().filter(|(l, _)| l.is_counted()) {
-            l.hash(&mut h);
-            g.hash(&mut h);
-        }
-        h.finish()
-    };
-    let mut groups: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
-    let prints: Vec<u64> = profiles.par_iter().map(fingerprint).collect();
-    for (i, f) in prints.into_iter().enumerate() {
-        groups.entry(f).or_default().push(i);
+    let mut groups: FxHashMap<Vec<(Locus, Genotype)>, Vec<Option<Country>>> = FxHashMap::default();
+    for p in profiles {
+        let key = p
+            .genotypes()
+            .filter(|(l, _)| l.is_counted())
+            .map(|(l, g)| (l, *g))
+            .collect();
+        groups.entry(key).or_default().push(p.country());
     }
-    let mut n = 0;
-    let mut cross = 0;
-    for members in groups.values().filter(|m| m.len() > 1) {
-        // a hash collision is not a duplicate: compare the genotypes
-        let first = &profiles[members[0]];
-        let same: Vec<&Profile> = members
+    let groups: Vec<&Vec<Option<Country>>> = groups.values().filter(|g| g.len() > 1).collect();
+    let cross = groups
+        .iter()
+        .filter(|g| g.iter().any(|c| *c != g[0]))
+        .count();
+    (groups.len(), cross)
+}
+
+/// Groups of regional rows with identical autosomal genotypes, read from the code columns:
+/// (groups, groups spanning countries).
+fn duplicate_groups(index: &Index) -> (usize, usize) {
+    let groups = index.identical_genotypes(Locus::is_counted);
+    let country = |r: u32| index.view(r).and_then(|v| v.country());
+    let cross = groups
+        .iter()
+        .filter(|g| g.iter().any(|&r| country(r) != country(g[0])))
+        .count();
+    (groups.len(), cross)
+}
+
+/// A verified national index and what the policy makes of its rows.
+struct Prepared<'a> {
+    national: &'a National,
+    index: Index,
+    /// The shared rows as (tag of the reference, row), sorted by tag: their regional order.
+    shared: Vec<([u8; REFERENCE_BYTES], u32)>,
+    report: CountryReport,
+}
+
+/// Counts of one category: shared, then withheld per [`Withheld::ALL`] reason.
+type Tally = [usize; 1 + Withheld::ALL.len()];
+
+fn withheld_slot(w: Withheld) -> usize {
+    1 + Withheld::ALL.iter().position(|&x| x == w).unwrap_or(0)
+}
+
+/// The report of one country from its tallies (`tallies[i]` for `SpecimenCategory::ALL[i]`,
+/// the last for profiles without a category).
+fn country_report(country: Country, tallies: &[Tally]) -> CountryReport {
+    let counts = |t: &Tally| CategoryCounts {
+        national: t.iter().sum(),
+        shared: t[0],
+        withheld: Withheld::ALL
             .iter()
-            .map(|&i| &profiles[i])
-            .filter(|p| {
-                p.genotypes()
-                    .filter(|(l, _)| l.is_counted())
-                    .eq(first.genotypes().filter(|(l, _)| l.is_counted()))
+            .zip(&t[1..])
+            .filter(|(_, n)| **n > 0)
+            .map(|(w, n)| (*w, *n))
+            .collect(),
+    };
+    let mut total: Tally = [0; 1 + Withheld::ALL.len()];
+    let mut categories = BTreeMap::new();
+    for (i, t) in tallies.iter().enumerate() {
+        if t.iter().sum::<usize>() == 0 {
+            continue;
+        }
+        for (s, n) in total.iter_mut().zip(t) {
+            *s += n;
+        }
+        let name = SpecimenCategory::ALL
+            .get(i)
+            .map_or("none", |c| c.as_str())
+            .to_string();
+        categories.insert(name, counts(t));
+    }
+    CountryReport {
+        country,
+        total: counts(&total),
+        categories,
+    }
+}
+
+/// Opens and checks the national indexes ([`open_nationals`]), then decides every row in
+/// place: the policy from the packed columns, the reference tag of each shared row (HMAC in
+/// parallel), references in `expunged` kept out.
+fn prepare<'a>(
+    nationals: &'a [National],
+    policy: &Policy,
+    expunged: &BTreeSet<ProfileId>,
+) -> Result<Vec<Prepared<'a>>, MergeError> {
+    let opened = open_nationals(nationals, policy)?;
+    let expunged: FxHashSet<(Country, [u8; REFERENCE_BYTES])> = expunged
+        .iter()
+        .filter_map(|r| parse_reference(r.as_str()))
+        .collect();
+    let mut prepared: Vec<Prepared<'a>> = Vec::with_capacity(opened.len());
+    for (n, index) in opened {
+        let key = load_key(n)?;
+        let cp = policy.for_country(n.country);
+        let referencer = key.referencer(n.country);
+        let rows = index.rows() as u32;
+        if let Some(v) = (0..rows)
+            .into_par_iter()
+            .filter_map(|r| index.view(r))
+            .find_first(|v| v.country().is_some_and(|c| c != n.country))
+        {
+            return Err(MergeError::CountryMismatch {
+                path: n.path.clone(),
+                specimen: v.to_profile().id().clone(),
+                expected: n.country,
+                found: v.country().unwrap_or(n.country),
+            });
+        }
+        let none = SpecimenCategory::ALL.len();
+        let panel_loci = index.typed_loci(|l| cp.counts_locus(l));
+        let max_alleles = if cp.mixtures {
+            Vec::new() // not looked at
+        } else {
+            index.max_alleles(Locus::is_counted)
+        };
+        let decided: Vec<(u8, u32, Result<[u8; REFERENCE_BYTES], Withheld>)> = (0..rows)
+            .into_par_iter()
+            .with_min_len(1 << 12)
+            .filter_map(|r| {
+                let v = index.view(r)?;
+                let category = v
+                    .category()
+                    .and_then(|c| SpecimenCategory::ALL.iter().position(|&x| x == c))
+                    .unwrap_or(none);
+                let (panel, max) = (
+                    panel_loci.get(r as usize).copied().unwrap_or(0),
+                    max_alleles.get(r as usize).copied().unwrap_or(0),
+                );
+                let outcome = cp
+                    .decide_counts(v.category(), panel.into(), max.into())
+                    .and_then(|()| {
+                        let tag = referencer.tag(v.id());
+                        if expunged.contains(&(n.country, tag)) {
+                            return Err(Withheld::Expunged);
+                        }
+                        Ok(tag)
+                    });
+                Some((category as u8, r, outcome))
             })
             .collect();
-        if same.len() > 1 {
-            n += 1;
-            if same.iter().any(|p| p.country() != first.country()) {
-                cross += 1;
+        let mut tallies: Vec<Tally> = vec![[0; 1 + Withheld::ALL.len()]; none + 1];
+        let mut shared = Vec::with_capacity(decided.len());
+        for (category, row, outcome) in decided {
+            let t = &mut tallies[category as usize];
+            match outcome {
+                Ok(tag) => {
+                    t[0] += 1;
+                    shared.push((tag, row));
+                }
+                Err(w) => t[withheld_slot(w)] += 1,
             }
         }
+        shared.par_sort_unstable();
+        prepared.push(Prepared {
+            national: n,
+            report: country_report(n.country, &tallies),
+            index,
+            shared,
+        });
     }
-    (n, cross)
+    // two specimens with the same reference (a 96-bit collision) are an error, never merged
+    for p in &prepared {
+        if let Some(w) = p.shared.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(MergeError::Index(IndexError::DuplicateId(reference_of(
+                p.national.country,
+                &w[0].0,
+            ))));
+        }
+    }
+    Ok(prepared)
+}
+
+/// A national index as the source of regional rows: country set, kit names canonical.
+fn national_source<'a>(p: &'a Prepared<'_>) -> GatherSource<'a> {
+    GatherSource {
+        index: &p.index,
+        country: Some(p.national.country),
+        kit: Some(&canonical_kit),
+    }
+}
+
+/// The national indexes as sources of regional rows, in country order.
+fn national_sources<'a>(prepared: &'a [Prepared<'_>]) -> Vec<GatherSource<'a>> {
+    prepared.iter().map(national_source).collect()
+}
+
+/// The regional row of a shared national row: source `source`, id its reference.
+fn national_row(p: &Prepared<'_>, source: usize, i: usize) -> GatherRow {
+    let (tag, row) = p.shared[i];
+    GatherRow {
+        source: source as u32,
+        row,
+        id: Some(reference_of(p.national.country, &tag)),
+    }
+}
+
+/// The regional index built from the national indexes alone.
+fn build_full(prepared: &[Prepared<'_>]) -> Result<Index, MergeError> {
+    let rows: Vec<GatherRow> = prepared
+        .iter()
+        .enumerate()
+        .flat_map(|(s, p)| {
+            (0..p.shared.len())
+                .into_par_iter()
+                .map(|i| national_row(p, s, i))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    Index::gather(&national_sources(prepared), &rows).map_err(MergeError::Index)
+}
+
+/// The regional index built by updating the one at `out`, with the number of rows copied from
+/// it; `None` when there is no usable regional index there (no file, not an index, or a
+/// reference twice).
+///
+/// The regional rows are matched to the shared national rows by reference; a matched row is
+/// copied when its content equals the national row's (else the national row replaces it), a
+/// national row without match is added, and a regional row without match is dropped. The row
+/// order is the reference order either way, and [`Index::gather`] renumbers codes and
+/// dictionaries as a full build would.
+fn build_update(out: &Path, prepared: &[Prepared<'_>]) -> Option<(Index, usize)> {
+    let old = Index::open(out).ok()?;
+    let mut keyed: Vec<(Country, [u8; REFERENCE_BYTES], u32)> = (0..old.rows() as u32)
+        .into_par_iter()
+        .with_min_len(1 << 12)
+        .filter_map(|r| {
+            let (c, tag) = parse_reference(old.view(r)?.id())?;
+            Some((c, tag, r))
+        })
+        .collect();
+    let ascending = |k: &[(Country, [u8; REFERENCE_BYTES], u32)]| {
+        k.par_windows(2)
+            .all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1))
+    };
+    if !ascending(&keyed) {
+        keyed.par_sort_unstable();
+        if !ascending(&keyed) {
+            return None; // a reference twice: not a regional index this merge wrote
+        }
+    }
+    let mut rows: Vec<GatherRow> = Vec::new();
+    let mut reused = 0;
+    for (s, p) in prepared.iter().enumerate() {
+        let c = p.national.country;
+        let theirs =
+            &keyed[keyed.partition_point(|k| k.0 < c)..keyed.partition_point(|k| k.0 <= c)];
+        // join by tag: (shared index, regional row) for each match
+        let mut matched: Vec<(usize, u32)> = Vec::new();
+        let mut at = 0;
+        for (i, (tag, _)) in p.shared.iter().enumerate() {
+            while theirs.get(at).is_some_and(|k| k.1 < *tag) {
+                at += 1;
+            }
+            if theirs.get(at).is_some_and(|k| k.1 == *tag) {
+                matched.push((i, theirs[at].2));
+                at += 1;
+            }
+        }
+        let pairs: Vec<(u32, u32)> = matched.iter().map(|&(i, r)| (p.shared[i].1, r)).collect();
+        let unchanged = old.same_rows(&national_source(p), &pairs);
+        let mut next = matched.iter().zip(&unchanged).peekable();
+        for i in 0..p.shared.len() {
+            match next.peek() {
+                Some(&(&(j, r), &keep)) if j == i => {
+                    next.next();
+                    if keep {
+                        reused += 1;
+                        rows.push(GatherRow::new(0, r));
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+            rows.push(national_row(p, s + 1, i));
+        }
+    }
+    let mut sources = vec![GatherSource::new(&old)];
+    sources.extend(national_sources(prepared));
+    // an error here can only come from a damaged regional file: the full build decides
+    let index = Index::gather(&sources, &rows).ok()?;
+    Some((index, reused))
 }
 
 /// References removed from a regional index by `regional expunge` (its audit log).
@@ -430,23 +711,61 @@ pub fn expunged_references(regional: &Path) -> Result<BTreeSet<ProfileId>, Merge
         .collect())
 }
 
-/// Merges national indexes into the regional index file `out`: [`derive()`] with the references
-/// expunged from `out` kept out, then an atomic write. When `out` already holds exactly the
-/// result, it is left untouched (`changed` is false). On any error `out` is unchanged.
+/// Merges national indexes into the regional index file `out`, keeping the references expunged
+/// from `out` out (its audit log): an incremental update of `out` when it exists, else a full
+/// build (see the [module documentation](self)); the same bytes either way, and the same as
+/// [`derive()`] gives. The file is written atomically; when it already holds exactly the
+/// result it is left untouched (`changed` is false). On any error `out` is unchanged.
 pub fn merge(
     out: &Path,
     nationals: &[National],
     policy: &Policy,
 ) -> Result<MergeReport, MergeError> {
     let expunged = expunged_references(out)?;
-    let Derived {
-        profiles,
-        mut report,
-    } = derive(nationals, policy, &expunged)?;
-    let index = Index::from_profiles(&profiles).map_err(MergeError::Index)?;
-    profiles.into_par_iter().for_each(drop);
+    let prepared = prepare(nationals, policy, &expunged)?;
+    let (index, reused) = match build_update(out, &prepared) {
+        Some(updated) => updated,
+        None => (build_full(&prepared)?, 0),
+    };
+    let (duplicate_groups, cross_border_duplicate_groups) = duplicate_groups(&index);
+    let mut report = MergeReport {
+        regional_profiles: index.len(),
+        duplicate_groups,
+        cross_border_duplicate_groups,
+        changed: true,
+        reused,
+        countries: prepared.into_iter().map(|p| p.report).collect(),
+    };
     report.changed = write_if_changed(&index, out)?;
     Ok(report)
+}
+
+/// True when the two files hold the same bytes (lengths first, then streamed in blocks: a
+/// different file is usually told apart by its header, in the first block).
+fn same_bytes(a: &Path, b: &Path) -> bool {
+    let (Ok(fa), Ok(fb)) = (File::open(a), File::open(b)) else {
+        return false;
+    };
+    match (fa.metadata(), fb.metadata()) {
+        (Ok(ma), Ok(mb)) if ma.len() == mb.len() => {}
+        _ => return false,
+    }
+    let mut ra = BufReader::with_capacity(1 << 20, fa);
+    let mut rb = BufReader::with_capacity(1 << 20, fb);
+    loop {
+        let (Ok(ba), Ok(bb)) = (ra.fill_buf(), rb.fill_buf()) else {
+            return false;
+        };
+        if ba.is_empty() || bb.is_empty() {
+            return ba.is_empty() && bb.is_empty();
+        }
+        let n = ba.len().min(bb.len());
+        if ba[..n] != bb[..n] {
+            return false;
+        }
+        ra.consume(n);
+        rb.consume(n);
+    }
 }
 
 /// Writes `index` to `out` atomically unless `out` already holds the same bytes. Returns whether
@@ -466,11 +785,7 @@ pub fn write_if_changed(index: &Index, out: &Path) -> Result<bool, MergeError> {
         .unwrap_or_else(|| "regional".into());
     let tmp = dir.join(format!(".{name}.merge-{}", std::process::id()));
     index.write(&tmp).map_err(MergeError::Write)?;
-    let same = match (std::fs::read(&tmp), std::fs::read(out)) {
-        (Ok(new), Ok(old)) => new == old,
-        _ => false,
-    };
-    if same {
+    if same_bytes(&tmp, out) {
         std::fs::remove_file(&tmp).map_err(io(&tmp))?;
         return Ok(false);
     }

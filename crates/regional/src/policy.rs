@@ -41,6 +41,15 @@ pub enum Withheld {
 }
 
 impl Withheld {
+    /// Every reason, in report order.
+    pub const ALL: [Withheld; 5] = [
+        Withheld::Category,
+        Withheld::Uncategorised,
+        Withheld::Mixture,
+        Withheld::TooFewLoci,
+        Withheld::Expunged,
+    ];
+
     /// The reason as a word for reports.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -93,14 +102,38 @@ impl CountryPolicy {
     pub fn panel_loci(&self, profile: &Profile) -> usize {
         profile
             .genotypes()
-            .filter(|(l, _)| l.is_counted())
-            .filter(|(l, _)| self.panel.as_ref().is_none_or(|p| p.contains(l)))
+            .filter(|(l, _)| self.counts_locus(*l))
             .count()
+    }
+
+    /// True for a locus `min_loci` counts: autosomal, and on the panel when there is one.
+    pub fn counts_locus(&self, l: Locus) -> bool {
+        l.is_counted() && self.panel.as_ref().is_none_or(|p| p.contains(&l))
     }
 
     /// Whether `profile` is shared, or why not.
     pub fn decide(&self, profile: &Profile) -> Result<(), Withheld> {
-        match profile.category() {
+        self.decide_counts(
+            profile.category(),
+            self.panel_loci(profile),
+            profile.max_alleles(),
+        )
+    }
+
+    /// [`CountryPolicy::decide`] from what it looks at: the category, the loci that count
+    /// ([`CountryPolicy::panel_loci`]) and the most alleles at an autosomal locus (the merge
+    /// reads both counts from the code columns, [`Index::typed_loci`] and
+    /// [`Index::max_alleles`]).
+    ///
+    /// [`Index::typed_loci`]: tandem_core::Index::typed_loci
+    /// [`Index::max_alleles`]: tandem_core::Index::max_alleles
+    pub fn decide_counts(
+        &self,
+        category: Option<SpecimenCategory>,
+        panel_loci: usize,
+        max_alleles: usize,
+    ) -> Result<(), Withheld> {
+        match category {
             Some(c)
                 if self.withhold.contains(&c)
                     || self.categories.as_ref().is_some_and(|cs| !cs.contains(&c)) =>
@@ -111,10 +144,12 @@ impl CountryPolicy {
             None if !self.uncategorised => return Err(Withheld::Uncategorised),
             None => {}
         }
-        if !self.mixtures && is_mixture(profile) {
+        let mixture =
+            category.is_some_and(SpecimenCategory::is_mixture) || max_alleles > MIXTURE_ALLELES;
+        if !self.mixtures && mixture {
             return Err(Withheld::Mixture);
         }
-        if self.panel_loci(profile) < self.min_loci {
+        if panel_loci < self.min_loci {
             return Err(Withheld::TooFewLoci);
         }
         Ok(())

@@ -1,12 +1,15 @@
-//! Property tests for the merge laws: order-independent (byte-identical), idempotent, an update
-//! equal to a full rebuild, expungement propagating, national ids never in the regional file,
-//! and the resolver inverting references.
+//! Property tests for the merge laws: order-independent (byte-identical), idempotent, an
+//! incremental update equal to a full rebuild (after additions, removals and changed profiles, a
+//! changed policy, an expungement), both equal to the readable reference `derive`, expungement
+//! propagating, national ids never in the regional file, and the resolver inverting references.
 #![allow(clippy::unwrap_used)]
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use tandem_core::{Country, Genotype, Index, Kit, Locus, Profile, ProfileId, SpecimenCategory};
+use tandem_regional::merge::{CountryReport, MergeReport, derive, expunged_references};
 use tandem_regional::{National, Policy, merge, resolve};
 
 const CATEGORIES: &[SpecimenCategory] = &[
@@ -69,8 +72,78 @@ fn countries() -> [&'static str; 3] {
     ["GT", "SV", "HN"]
 }
 
+/// Policies the tests switch between.
+fn policy(i: usize) -> Policy {
+    let text = [
+        "",
+        "[default]\nmin_loci = 7\n[HN]\nwithhold = [\"Juvenile\"]\n",
+        "[GT]\ncategories = [\"Convicted Offender\", \"Missing Person\"]\nmixtures = false\n[SV]\nmin_loci = 9\npanel = \"CODIS 13\"\n",
+    ][i];
+    Policy::parse(text, "p").unwrap()
+}
+
+/// What a report counts (`changed` and `reused` tell how the file was made, not what it holds).
+fn counts(r: &MergeReport) -> (Vec<CountryReport>, usize, usize, usize) {
+    (
+        r.countries.clone(),
+        r.regional_profiles,
+        r.duplicate_groups,
+        r.cross_border_duplicate_groups,
+    )
+}
+
+/// The regional file and report the readable reference gives for the same inputs.
+fn reference(
+    nationals: &[National],
+    policy: &Policy,
+    expunged: &BTreeSet<ProfileId>,
+    dir: &Path,
+) -> (Vec<u8>, MergeReport) {
+    let derived = derive(nationals, policy, expunged).unwrap();
+    let path = dir.join("reference.tdx");
+    Index::from_profiles(&derived.profiles)
+        .unwrap()
+        .write(&path)
+        .unwrap();
+    (std::fs::read(&path).unwrap(), derived.report)
+}
+
+/// A nightly delta of a national index: removals, additions, and profiles changed under the
+/// same specimen id (new genotypes, another category).
+fn apply_delta(
+    national: &National,
+    removed: &[prop::sample::Index],
+    changed: &[(prop::sample::Index, Spec)],
+    added: &[Spec],
+) -> Vec<ProfileId> {
+    let cc = national.country.as_str();
+    let mut index = Index::open(&national.path).unwrap();
+    let ids: Vec<ProfileId> = index.profiles().map(|p| p.id().clone()).collect();
+    let mut gone = Vec::new();
+    if !ids.is_empty() {
+        for r in removed {
+            let id = &ids[r.index(ids.len())];
+            if index.remove(id).is_some() {
+                gone.push(id.clone());
+            }
+        }
+        for (r, spec) in changed {
+            let id = &ids[r.index(ids.len())];
+            if !gone.contains(id) {
+                let number: usize = id.as_str().rsplit('-').next().unwrap().parse().unwrap();
+                index.upsert(profile(cc, number, spec)).unwrap();
+            }
+        }
+    }
+    for (i, s) in added.iter().enumerate() {
+        index.add(profile(cc, 1000 + i, s)).unwrap();
+    }
+    index.write(&national.path).unwrap();
+    gone
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
     #[test]
     fn merge_is_commutative_and_idempotent(
@@ -110,40 +183,130 @@ proptest! {
 
     #[test]
     fn update_equals_full_rebuild(
-        a in specs(12), b in specs(12), added in specs(6), removed in prop::collection::vec(any::<prop::sample::Index>(), 0..4)
+        a in specs(12), b in specs(12), c in specs(8), added in specs(6),
+        removed in prop::collection::vec(any::<prop::sample::Index>(), 0..4),
+        changed in prop::collection::vec((any::<prop::sample::Index>(), (0..CATEGORIES.len(), prop::collection::vec((8u8..12, 8u8..12), 6..=10))), 0..4),
+        p in 0usize..3,
     ) {
         let dir = tempfile::tempdir().unwrap();
-        let gt = write_national(dir.path(), "GT", &a);
-        let sv = write_national(dir.path(), "SV", &b);
+        let nat: Vec<National> = countries()
+            .iter()
+            .zip([&a, &b, &c])
+            .map(|(cc, s)| write_national(dir.path(), cc, s))
+            .collect();
+        let policy = policy(p);
         let out = dir.path().join("region.tdx");
-        merge(&out, &[gt.clone(), sv.clone()], &Policy::share_all()).unwrap();
-        // the nightly delta of GT: some removals, some additions
-        let mut index = Index::open(&gt.path).unwrap();
-        let ids: Vec<ProfileId> = index.profiles().map(|p| p.id().clone()).collect();
-        let mut gone = Vec::new();
-        if !ids.is_empty() {
-            for r in &removed {
-                let id = &ids[r.index(ids.len())];
-                if index.remove(id).is_some() {
-                    gone.push(id.clone());
-                }
-            }
-        }
-        for (i, s) in added.iter().enumerate() {
-            index.add(profile("GT", 1000 + i, s)).unwrap();
-        }
-        index.write(&gt.path).unwrap();
-        let update = merge(&out, &[sv.clone(), gt.clone()], &Policy::share_all()).unwrap();
-        let fresh = dir.path().join("fresh.tdx");
-        merge(&fresh, &[gt.clone(), sv.clone()], &Policy::share_all()).unwrap();
-        prop_assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&fresh).unwrap());
+        merge(&out, &nat, &policy).unwrap();
+        // the nightly delta of GT: removals, changed profiles, additions
+        let gone = apply_delta(&nat[0], &removed, &changed, &added);
+        let update = merge(&out, &[nat[1].clone(), nat[0].clone(), nat[2].clone()], &policy).unwrap();
+        let fresh_path = dir.path().join("fresh.tdx");
+        let fresh = merge(&fresh_path, &nat, &policy).unwrap();
+        let bytes = std::fs::read(&out).unwrap();
+        prop_assert_eq!(&bytes, &std::fs::read(&fresh_path).unwrap());
+        prop_assert_eq!(counts(&update), counts(&fresh));
+        prop_assert_eq!(fresh.reused, 0);
+        // the update copied SV's and HN's rows (unchanged) from the regional file
+        let untouched: usize = update
+            .countries
+            .iter()
+            .filter(|c| c.country != nat[0].country)
+            .map(|c| c.total.shared)
+            .sum();
+        prop_assert!(update.reused >= untouched, "{} < {}", update.reused, untouched);
+        // both equal the readable reference
+        let (expected, report) = reference(&nat, &policy, &BTreeSet::new(), dir.path());
+        prop_assert_eq!(&bytes, &expected);
+        prop_assert_eq!(counts(&update), counts(&report));
         prop_assert_eq!(update.regional_profiles, Index::open(&out).unwrap().len());
         // removed specimens are gone: their references resolve to nothing, none is in the file
-        let key = tandem_regional::CountryKey::load(&gt.path).unwrap();
+        let key = tandem_regional::CountryKey::load(&nat[0].path).unwrap();
         let regional = Index::open(&out).unwrap();
         for id in &gone {
-            prop_assert!(!regional.contains(&key.reference(gt.country, id)));
+            prop_assert!(!regional.contains(&key.reference(nat[0].country, id)));
         }
+        // and an update of an unchanged input changes nothing
+        let again = merge(&out, &nat, &policy).unwrap();
+        prop_assert!(!again.changed);
+        prop_assert_eq!(again.reused, again.regional_profiles);
+    }
+
+    #[test]
+    fn update_with_another_policy_equals_full_rebuild(
+        a in specs(12), b in specs(12), c in specs(8), before in 0usize..3, after in 0usize..3,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let nat: Vec<National> = countries()
+            .iter()
+            .zip([&a, &b, &c])
+            .map(|(cc, s)| write_national(dir.path(), cc, s))
+            .collect();
+        let out = dir.path().join("region.tdx");
+        merge(&out, &nat, &policy(before)).unwrap();
+        let update = merge(&out, &nat, &policy(after)).unwrap();
+        let fresh_path = dir.path().join("fresh.tdx");
+        let fresh = merge(&fresh_path, &nat, &policy(after)).unwrap();
+        prop_assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&fresh_path).unwrap());
+        prop_assert_eq!(counts(&update), counts(&fresh));
+        if before == after {
+            prop_assert!(!update.changed);
+        }
+    }
+
+    #[test]
+    fn expunged_references_stay_out_of_updates(
+        a in specs(12), b in specs(8), added in specs(4), victims in prop::collection::vec(any::<prop::sample::Index>(), 1..3),
+    ) {
+        prop_assume!(!a.is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        let nat: Vec<National> = countries()[..2]
+            .iter()
+            .zip([&a, &b])
+            .map(|(cc, s)| write_national(dir.path(), cc, s))
+            .collect();
+        let policy = Policy::share_all();
+        let out = dir.path().join("region.tdx");
+        merge(&out, &nat, &policy).unwrap();
+        let refs: Vec<ProfileId> = Index::open(&out).unwrap().profiles().map(|p| p.id().clone()).collect();
+        let mut chosen: Vec<ProfileId> = victims.iter().map(|v| refs[v.index(refs.len())].clone()).collect();
+        chosen.sort();
+        chosen.dedup();
+        tandem_regional::expunge(&out, &chosen, "court order", "admin").unwrap();
+        // a nightly delta, then the update
+        apply_delta(&nat[0], &[], &[], &added);
+        let update = merge(&out, &nat, &policy).unwrap();
+        let regional = Index::open(&out).unwrap();
+        for v in &chosen {
+            prop_assert!(!regional.contains(v));
+        }
+        let expunged = expunged_references(&out).unwrap();
+        prop_assert_eq!(expunged.len(), chosen.len());
+        let (expected, report) = reference(&nat, &policy, &expunged, dir.path());
+        prop_assert_eq!(std::fs::read(&out).unwrap(), expected);
+        prop_assert_eq!(counts(&update), counts(&report));
+        let withheld: usize = update.countries.iter().map(|c| c.total.withheld.values().sum::<usize>()).sum();
+        prop_assert_eq!(withheld, chosen.len());
+    }
+}
+
+#[test]
+fn test_update_over_a_file_no_merge_wrote() {
+    // a national index, or bytes that are no index at all, where the regional index should be:
+    // the merge builds the regional index from the inputs alone
+    let dir = tempfile::tempdir().unwrap();
+    let s: Vec<Spec> = (0..6)
+        .map(|i| (i % 3, vec![(8 + (i as u8 % 4), 11); 8]))
+        .collect();
+    let gt = write_national(dir.path(), "GT", &s);
+    let fresh = dir.path().join("fresh.tdx");
+    merge(&fresh, std::slice::from_ref(&gt), &Policy::share_all()).unwrap();
+    let out = dir.path().join("r.tdx");
+    for junk in [std::fs::read(&gt.path).unwrap(), b"not an index".to_vec()] {
+        std::fs::write(&out, junk).unwrap();
+        let report = merge(&out, std::slice::from_ref(&gt), &Policy::share_all()).unwrap();
+        assert!(report.changed);
+        assert_eq!(report.reused, 0);
+        assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&fresh).unwrap());
     }
 }
 

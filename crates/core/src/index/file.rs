@@ -5,6 +5,7 @@
 //! directory): a crash leaves the old file or the new one, both valid. A reader that has the old
 //! file open keeps its snapshot, because a rename never changes an open file.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use std::sync::{Arc, OnceLock};
 
 use bitvec::vec::BitVec;
 use memmap2::Mmap;
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::{Bytes, Codebook, Column, Ids, Index, MAX_CODE, META_WIDTH, SPECIAL, UNTYPED};
@@ -241,7 +243,7 @@ fn write_to(index: &Index, file: &mut File, path: &Path) -> Result<(), WriteErro
     let mut section = |w: &mut BufWriter<&mut File>,
                        kind: Kind,
                        column: u32,
-                       chunks: &mut dyn Iterator<Item = Vec<u8>>|
+                       chunks: &mut dyn Iterator<Item = Cow<'_, [u8]>>|
      -> Result<(), WriteError> {
         let start = pos;
         let mut crc = 0u32;
@@ -305,7 +307,12 @@ fn write_to(index: &Index, file: &mut File, path: &Path) -> Result<(), WriteErro
                 source: io::Error::other(e),
             }
         })?;
-    section(&mut w, Kind::Meta, 0, &mut std::iter::once(meta_bytes))?;
+    section(
+        &mut w,
+        Kind::Meta,
+        0,
+        &mut std::iter::once(meta_bytes.into()),
+    )?;
 
     // ids: offsets then heap
     let mut offsets = Vec::with_capacity((rows + 1) * 4);
@@ -318,18 +325,23 @@ fn write_to(index: &Index, file: &mut File, path: &Path) -> Result<(), WriteErro
         })?;
         offsets.extend_from_slice(&t.to_le_bytes());
     }
-    section(&mut w, Kind::IdOffsets, 0, &mut std::iter::once(offsets))?;
-    let mut heap = live.chunks(65536).map(|chunk| {
+    section(
+        &mut w,
+        Kind::IdOffsets,
+        0,
+        &mut std::iter::once(offsets.into()),
+    )?;
+    let heap = live.chunks(65536).map(|chunk| {
         let mut b = Vec::new();
         for &r in chunk {
             b.extend_from_slice(index.ids.str(r).as_bytes());
         }
         b
     });
-    section(&mut w, Kind::IdHeap, 0, &mut heap)?;
+    section(&mut w, Kind::IdHeap, 0, &mut heap.map(Cow::Owned))?;
 
     // row metadata
-    let mut metas = live.chunks(65536).map(|chunk| {
+    let metas = live.chunks(65536).map(|chunk| {
         let mut b = Vec::with_capacity(chunk.len() * META_WIDTH);
         for &r in chunk {
             let s = r as usize * META_WIDTH;
@@ -342,18 +354,28 @@ fn write_to(index: &Index, file: &mut File, path: &Path) -> Result<(), WriteErro
         }
         b
     });
-    section(&mut w, Kind::RowMeta, 0, &mut metas)?;
+    let dense = live.len() == index.rows();
+    if dense && index.meta.len() == rows * META_WIDTH {
+        section(
+            &mut w,
+            Kind::RowMeta,
+            0,
+            &mut index.meta.chunks(1 << 20).map(Cow::Borrowed),
+        )?;
+    } else {
+        section(&mut w, Kind::RowMeta, 0, &mut metas.map(Cow::Owned))?;
+    }
 
     // code columns
     for (ci, c) in index.columns.iter().enumerate() {
         for (kind, data) in [(Kind::ColumnA, &c.a), (Kind::ColumnB, &c.b)] {
-            let dense = live.len() == index.rows();
-            let mut chunks: Box<dyn Iterator<Item = Vec<u8>>> = if dense {
-                Box::new(data.chunks(1 << 20).map(<[u8]>::to_vec))
+            // a dense column is written from the index's bytes as they are
+            let mut chunks: Box<dyn Iterator<Item = Cow<'_, [u8]>>> = if dense {
+                Box::new(data.chunks(1 << 20).map(Cow::Borrowed))
             } else {
                 Box::new(
                     live.chunks(1 << 16)
-                        .map(|ch| ch.iter().map(|&r| data[r as usize]).collect()),
+                        .map(|ch| Cow::Owned(ch.iter().map(|&r| data[r as usize]).collect())),
                 )
             };
             section(&mut w, kind, ci as u32, &mut chunks)?;
@@ -713,7 +735,7 @@ pub fn open(path: &Path) -> Result<Index, OpenError> {
     Ok(Index {
         columns,
         column_of,
-        ids: Ids::Mapped {
+        ids: Ids::Heap {
             offsets: window(offs),
             heap: window(heap),
             rows,
@@ -741,9 +763,13 @@ pub fn verify(path: &Path) -> Result<Index, OpenError> {
     let file = File::open(path).map_err(ioe)?;
     let map = map_file(&file).map_err(ioe)?;
     let l = layout(path, &map)?;
-    for e in &l.entries {
-        check_crc(path, &map, e)?;
-    }
+    // sections in parallel; the first mismatch in table order is reported
+    let crcs: Vec<Result<(), OpenError>> = l
+        .entries
+        .par_iter()
+        .map(|e| check_crc(path, &map, e))
+        .collect();
+    crcs.into_iter().collect::<Result<Vec<()>, _>>()?;
     // every byte outside the header, the table and the sections is zero padding
     let mut spans: Vec<(u64, u64)> = l
         .entries
@@ -775,17 +801,25 @@ pub fn verify(path: &Path) -> Result<Index, OpenError> {
         at = at.max(e);
     }
     let rows = index.rows();
+    // Each check runs in parallel over chunks of rows (columns for the codes) and reports the
+    // first problem in row order, as a sequential pass would.
+    const CHUNK: usize = 1 << 14;
+    let first_error = |check: &(dyn Fn(usize) -> Result<(), OpenError> + Sync)| {
+        (0..rows.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| (c * CHUNK..((c + 1) * CHUNK).min(rows)).try_for_each(check))
+            .find_first(Result::is_err)
+            .unwrap_or(Ok(()))
+    };
     // ids
-    let mut seen = rustc_hash::FxHashSet::default();
-    if let Ids::Mapped { offsets, heap, .. } = &index.ids {
+    if let Ids::Heap { offsets, heap, .. } = &index.ids {
         let off = |i: usize| le_u32(offsets, i * 4) as usize;
         if off(0) != 0 || off(rows) != heap.len() {
             return Err(corrupt(path, "id offsets", "offsets do not span the heap"));
         }
-        for r in 0..rows {
+        let text = |r: usize| -> Result<&str, OpenError> {
             let (s, e) = (off(r), off(r + 1));
-            let text = heap
-                .get(s..e)
+            heap.get(s..e)
                 .filter(|_| s <= e)
                 .and_then(|t| std::str::from_utf8(t).ok())
                 .ok_or_else(|| {
@@ -794,19 +828,67 @@ pub fn verify(path: &Path) -> Result<Index, OpenError> {
                         "id heap",
                         format!("row {r}: offsets out of order or not UTF-8"),
                     )
-                })?;
-            ProfileId::new(text).map_err(|e| corrupt(path, "id heap", format!("row {r}: {e}")))?;
-            if !seen.insert(text) {
+                })
+        };
+        let check = |r: usize| -> Result<(), OpenError> {
+            let t = text(r)?;
+            ProfileId::new(t).map_err(|e| corrupt(path, "id heap", format!("row {r}: {e}")))?;
+            Ok(())
+        };
+        let bad = (0..rows)
+            .into_par_iter()
+            .with_min_len(CHUNK)
+            .find_first(|&r| check(r).is_err());
+        // unique (before the first bad id): ascending ids (a sorted index) are, else a set
+        // finds the first repeat
+        let valid = bad.unwrap_or(rows);
+        let ascending = (1..valid)
+            .into_par_iter()
+            .with_min_len(CHUNK)
+            .all(|r| matches!((text(r - 1), text(r)), (Ok(a), Ok(b)) if a < b));
+        if !ascending {
+            // rows by hash of their id (in parallel); equal ids share a hash, so the first
+            // repeat in row order is the smallest row with an equal id earlier in its run
+            let hash = |t: &str| {
+                use std::hash::{Hash, Hasher};
+                let mut h = rustc_hash::FxHasher::default();
+                t.hash(&mut h);
+                h.finish()
+            };
+            let mut hashed: Vec<(u64, u32)> = (0..valid)
+                .into_par_iter()
+                .with_min_len(CHUNK)
+                .map(|r| (text(r).map_or(0, hash), r as u32))
+                .collect();
+            hashed.par_sort_unstable();
+            let repeat = hashed
+                .chunk_by(|a, b| a.0 == b.0)
+                .filter(|run| run.len() > 1)
+                .filter_map(|run| {
+                    run.iter().enumerate().skip(1).find_map(|(k, &(_, j))| {
+                        let t = text(j as usize).ok()?;
+                        run[..k]
+                            .iter()
+                            .any(|&(_, i)| text(i as usize).is_ok_and(|u| u == t))
+                            .then_some(j)
+                    })
+                })
+                .min();
+            if let Some(j) = repeat {
+                let t = text(j as usize)?;
                 return Err(corrupt(
                     path,
                     "id heap",
-                    format!("specimen {text} appears twice"),
+                    format!("specimen {t} appears twice"),
                 ));
             }
         }
+        if let Some(r) = bad {
+            check(r)?;
+        }
     }
     // row metadata
-    for r in 0..rows {
+    first_error(&|r| {
         let m = &index.meta[r * META_WIDTH..(r + 1) * META_WIDTH];
         if m[0] != u8::MAX && m[0] as usize >= SpecimenCategory::ALL.len() {
             return Err(corrupt(
@@ -849,42 +931,56 @@ pub fn verify(path: &Path) -> Result<Index, OpenError> {
                 format!("row {r}: unknown flags {:#04x}", m[1]),
             ));
         }
-    }
-    // codes
-    let mut typed = vec![false; rows];
-    for (ci, c) in index.columns.iter().enumerate() {
-        let n = c.codebook.alleles.len() as u8;
-        for (r, t) in typed.iter_mut().enumerate() {
-            let (x, y) = (c.a[r], c.b[r]);
-            let ok = match x {
-                UNTYPED => y == UNTYPED,
-                SPECIAL => y == SPECIAL && c.special.contains_key(&(r as u32)),
-                _ => x <= n && y <= n && y != UNTYPED && x <= y,
-            };
-            if !ok {
+        Ok(())
+    })?;
+    // codes: columns in parallel, the first column with a problem reported
+    let columns: Vec<Result<(), OpenError>> = index
+        .columns
+        .par_iter()
+        .enumerate()
+        .map(|(ci, c)| {
+            let n = c.codebook.alleles.len() as u8;
+            let (a, b): (&[u8], &[u8]) = (&c.a, &c.b);
+            for (r, (&x, &y)) in a.iter().zip(b).enumerate().take(rows) {
+                let ok = match x {
+                    UNTYPED => y == UNTYPED,
+                    SPECIAL => y == SPECIAL && c.special.contains_key(&(r as u32)),
+                    _ => x <= n && y <= n && y != UNTYPED && x <= y,
+                };
+                if !ok {
+                    return Err(corrupt(
+                        path,
+                        &format!("column {ci} ({})", c.locus),
+                        format!("row {r}: codes {x},{y} invalid"),
+                    ));
+                }
+            }
+            if let Some(&r) = c.special_rows.iter().find(|&&r| a[r as usize] != SPECIAL) {
                 return Err(corrupt(
                     path,
                     &format!("column {ci} ({})", c.locus),
-                    format!("row {r}: codes {x},{y} invalid"),
+                    format!("side-table row {r} not coded 255"),
                 ));
             }
-            *t |= x != UNTYPED;
-        }
-        if let Some(&r) = c.special_rows.iter().find(|&&r| c.a[r as usize] != SPECIAL) {
-            return Err(corrupt(
+            Ok(())
+        })
+        .collect();
+    columns.into_iter().collect::<Result<Vec<()>, _>>()?;
+    let codes: Vec<&[u8]> = index.columns.iter().map(|c| &c.a[..]).collect();
+    first_error(&|r| {
+        if codes
+            .iter()
+            .any(|a| a.get(r).is_some_and(|&x| x != UNTYPED))
+        {
+            Ok(())
+        } else {
+            Err(corrupt(
                 path,
-                &format!("column {ci} ({})", c.locus),
-                format!("side-table row {r} not coded 255"),
-            ));
+                "columns",
+                format!("row {r} has no typed locus"),
+            ))
         }
-    }
-    if let Some(r) = typed.iter().position(|t| !t) {
-        return Err(corrupt(
-            path,
-            "columns",
-            format!("row {r} has no typed locus"),
-        ));
-    }
+    })?;
     Ok(index)
 }
 
@@ -931,7 +1027,7 @@ pub fn info(path: &Path) -> Result<Info, OpenError> {
         categories.push(("none".into(), counts[SpecimenCategory::ALL.len()]));
     }
     let id_bytes = match &index.ids {
-        Ids::Mapped { offsets, heap, .. } => (offsets.len() + heap.len()) as u64,
+        Ids::Heap { offsets, heap, .. } => (offsets.len() + heap.len()) as u64,
         Ids::Owned(v) => v.iter().map(|i| i.as_str().len() as u64 + 4).sum(),
     };
     Ok(Info {
@@ -947,4 +1043,83 @@ pub fn info(path: &Path) -> Result<Info, OpenError> {
             .sum(),
         id_bytes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::profile::Profile;
+
+    /// Ten profiles `S0`..`S9` (ascending ids unless `shuffled`), written after `damage`.
+    fn verified_after(shuffled: bool, damage: impl FnOnce(&mut Index)) -> Result<Index, OpenError> {
+        let d8 = Locus::lookup("D8S1179").unwrap();
+        let mut ids: Vec<usize> = (0..10).collect();
+        if shuffled {
+            ids.reverse();
+        }
+        let profiles: Vec<Profile> = ids
+            .iter()
+            .map(|i| {
+                Profile::new(ProfileId::new(&format!("S{i}")).unwrap()).with(
+                    d8,
+                    Genotype::parse_at(d8, &format!("{},14", 8 + i)).unwrap(),
+                )
+            })
+            .collect();
+        let mut index = super::super::Index::from_profiles(&profiles).unwrap();
+        damage(&mut index);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.tdx");
+        write(&index, &path).unwrap();
+        verify(&path)
+    }
+
+    fn reason(r: Result<Index, OpenError>) -> String {
+        match r {
+            Err(OpenError::Corrupt {
+                section, reason, ..
+            }) => format!("{section}: {reason}"),
+            other => panic!("expected a corrupt file, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn test_verify_with_semantic_damage() {
+        for shuffled in [false, true] {
+            assert!(verified_after(shuffled, |_| {}).is_ok());
+            // the first repeat in row order is named, ascending ids or not
+            let dup = |i: &mut Index| {
+                let ids = i.ids.to_mut();
+                ids[6] = ids[2].clone();
+                ids[8] = ids[1].clone();
+            };
+            let name = if shuffled { "S7" } else { "S2" };
+            assert_eq!(
+                reason(verified_after(shuffled, dup)),
+                format!("id heap: specimen {name} appears twice")
+            );
+            let flags = |i: &mut Index| i.meta.to_mut()[3 * META_WIDTH + 1] = 0x80;
+            assert_eq!(
+                reason(verified_after(shuffled, flags)),
+                "row metadata: row 3: unknown flags 0x80"
+            );
+            let codes = |i: &mut Index| {
+                i.columns[0].a.to_mut()[5] = 9;
+                i.columns[0].b.to_mut()[5] = 2;
+            };
+            assert_eq!(
+                reason(verified_after(shuffled, codes)),
+                "column 0 (D8S1179): row 5: codes 9,2 invalid"
+            );
+            let untyped = |i: &mut Index| {
+                i.columns[0].a.to_mut()[7] = UNTYPED;
+                i.columns[0].b.to_mut()[7] = UNTYPED;
+            };
+            assert_eq!(
+                reason(verified_after(shuffled, untyped)),
+                "columns: row 7 has no typed locus"
+            );
+        }
+    }
 }

@@ -21,8 +21,12 @@ use crate::search::{Hit, SearchOptions};
 pub mod audit;
 mod bytes;
 pub mod file;
+mod merge;
+mod row;
 
 pub(crate) use bytes::Bytes;
+pub use merge::{GatherRow, GatherSource};
+pub use row::RowView;
 
 /// Code of an untyped locus.
 pub(crate) const UNTYPED: u8 = 0;
@@ -88,6 +92,26 @@ impl Codebook {
     pub(crate) fn allele(&self, code: u8) -> Option<Allele> {
         self.alleles.get((code as usize).checked_sub(1)?).copied()
     }
+
+    /// The code pair of a genotype (smaller code first), assigning codes to its alleles in
+    /// ladder order as needed; `None` when it belongs in the side table (not simple, or the
+    /// codebook is full).
+    fn codes(&mut self, g: &Genotype) -> Option<(u8, u8)> {
+        if !g.is_simple() {
+            return None;
+        }
+        let al = g.alleles();
+        let c0 = self.code_or_insert(al[0]);
+        let c1 = if al.len() == 2 {
+            self.code_or_insert(al[1])
+        } else {
+            c0
+        };
+        match (c0, c1) {
+            (Some(x), Some(y)) => Some((x.min(y), x.max(y))),
+            _ => None,
+        }
+    }
 }
 
 /// One locus of the index.
@@ -132,22 +156,7 @@ impl Column {
             self.untyped.push(row);
             return;
         };
-        let codes = if g.is_simple() {
-            let al = g.alleles();
-            let c0 = self.codebook.code_or_insert(al[0]);
-            let c1 = if al.len() == 2 {
-                self.codebook.code_or_insert(al[1])
-            } else {
-                c0
-            };
-            match (c0, c1) {
-                (Some(x), Some(y)) => Some((x.min(y), x.max(y))),
-                _ => None,
-            }
-        } else {
-            None
-        };
-        match codes {
+        match self.codebook.codes(g) {
             Some((x, y)) => {
                 self.a.to_mut().push(x);
                 self.b.to_mut().push(y);
@@ -348,13 +357,14 @@ impl RowMap {
     }
 }
 
-/// The specimen ids of the rows: owned, or a string heap in a mapped file.
+/// The specimen ids of the rows: one allocation per id, or a string heap (in a mapped file, or
+/// built in memory by [`Index::gather`]).
 #[derive(Debug, Clone)]
 pub(crate) enum Ids {
     /// Ids in memory.
     Owned(Vec<ProfileId>),
-    /// `offsets` holds rows + 1 little-endian u32 offsets into `heap`.
-    Mapped {
+    /// `offsets` holds rows + 1 little-endian u32 offsets into `heap` (the file's layout).
+    Heap {
         offsets: Bytes,
         heap: Bytes,
         rows: usize,
@@ -374,7 +384,7 @@ impl Ids {
     pub(crate) fn len(&self) -> usize {
         match self {
             Ids::Owned(v) => v.len(),
-            Ids::Mapped { rows, .. } => *rows,
+            Ids::Heap { rows, .. } => *rows,
         }
     }
 
@@ -382,7 +392,7 @@ impl Ids {
     pub(crate) fn str(&self, row: u32) -> &str {
         match self {
             Ids::Owned(v) => v.get(row as usize).map_or(BAD_ID, ProfileId::as_str),
-            Ids::Mapped { offsets, heap, .. } => {
+            Ids::Heap { offsets, heap, .. } => {
                 let r = row as usize * 4;
                 let at = |i: usize| {
                     offsets
@@ -407,19 +417,19 @@ impl Ids {
                 .get(row as usize)
                 .cloned()
                 .unwrap_or_else(|| ProfileId::trusted(BAD_ID)),
-            Ids::Mapped { .. } => ProfileId::trusted(self.str(row)),
+            Ids::Heap { .. } => ProfileId::trusted(self.str(row)),
         }
     }
 
-    /// The ids as an owned vector, decoding a mapped heap first.
+    /// The ids as an owned vector, decoding a heap first.
     fn to_mut(&mut self) -> &mut Vec<ProfileId> {
-        if let Ids::Mapped { rows, .. } = self {
+        if let Ids::Heap { rows, .. } = self {
             let owned = (0..*rows as u32).map(|r| self.get(r)).collect();
             *self = Ids::Owned(owned);
         }
         match self {
             Ids::Owned(v) => v,
-            Ids::Mapped { .. } => unreachable!("mapped ids were decoded"),
+            Ids::Heap { .. } => unreachable!("heap ids were decoded"),
         }
     }
 }
@@ -452,6 +462,15 @@ pub enum IndexError {
     /// More distinct lab, country or kit names than the index can number.
     #[error("too many distinct lab, country or kit names (at most 65,535 each)")]
     TooManyLabs,
+    /// A row to copy ([`Index::gather`]) is not a live row of its source index, or the source
+    /// does not exist.
+    #[error("row {row} of source index {index} is not a live row")]
+    NoSuchRow {
+        /// The source's position in the list of sources.
+        index: usize,
+        /// The row.
+        row: u32,
+    },
 }
 
 /// An in-memory packed index of STR profiles.
@@ -807,36 +826,7 @@ impl Index {
     }
 
     pub(crate) fn profile_at(&self, row: u32) -> Option<Profile> {
-        let r = row as usize;
-        if !*self.live.get(r)? {
-            return None;
-        }
-        let mut p = Profile::new(self.ids.get(row));
-        for c in &self.columns {
-            if let Some(g) = c.genotype(row) {
-                p.set_genotype(c.locus, g);
-            }
-        }
-        let m = self.meta_row(row)?;
-        p.set_category(SpecimenCategory::ALL.get(m[0] as usize).copied());
-        p.set_lab(
-            self.labs
-                .get(u16::from_le_bytes([m[2], m[3]]) as usize)
-                .cloned(),
-        );
-        p.set_partial(m[1] & FLAG_PARTIAL != 0);
-        p.set_country(
-            self.countries
-                .get(u16::from_le_bytes([m[4], m[5]]) as usize)
-                .copied(),
-        );
-        p.set_kit(
-            self.kits
-                .get(u16::from_le_bytes([m[6], m[7]]) as usize)
-                .cloned(),
-        );
-        p.set_date(days_to_date(u32::from_le_bytes([m[8], m[9], m[10], m[11]])));
-        Some(p)
+        self.view(row).map(|v| v.to_profile())
     }
 
     /// Every live profile, in insertion order.

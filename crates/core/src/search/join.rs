@@ -18,7 +18,7 @@
 //!   most K of the disjoint groups: the rows of any K + 1 groups contain every complete hit. The
 //!   query takes the K + 1 groups with the fewest expected rows.
 //! * **Verification** runs the planner's per-locus entries with an early exit at the first
-//!   locus too many that fails, then the reference rules ([`crate::search::evaluate`]) for
+//!   locus too many that fails, then the reference rules (those of [`crate::search::naive`]) for
 //!   every hit reported.
 //!
 //! A query that cannot use K + 1 groups (untyped or mixed at the anchors, or so many keys that
