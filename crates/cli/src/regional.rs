@@ -226,8 +226,13 @@ fn merge(
     } else {
         None
     };
+    let reused = if report.reused > 0 {
+        format!(", {} kept from the previous regional index", report.reused)
+    } else {
+        String::new()
+    };
     eprintln!(
-        "tandem: regional index {}: {} profiles from {} countries{} in {:.2?}",
+        "tandem: regional index {}: {} profiles from {} countries{}{reused} in {:.2?}",
         out.display(),
         report.regional_profiles,
         report.countries.len(),
