@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod convert;
 mod db;
 mod demo;
@@ -62,6 +63,10 @@ enum Command {
     /// The regional index (GT, SV, HN...): merge national indexes, cross-border hits, search the
     /// other countries, resolve references in the owning country, expunge.
     Regional(regional::Args),
+    /// Benchmark matching on this machine: search, batch, familial search, all-pairs comparison
+    /// (with observed against expected match counts) and index files, on simulated data or an
+    /// index.
+    Bench(bench::Args),
 }
 
 /// What a command that ran to completion reports, mapped to the exit status.
@@ -98,6 +103,7 @@ fn main() -> ExitCode {
         Command::Expect(args) => expect::run(&args),
         Command::Simulate(args) => simulate::run(&args),
         Command::Regional(args) => regional::run(&args),
+        Command::Bench(args) => bench::run(&args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
