@@ -94,15 +94,12 @@ pub fn simulate(
             let mut rng = sim.rng(((k as u64) << 32) | i as u64);
             let mut stain =
                 simulate::renamed(&simulate::degrade(&src, 0.1, 0.05, &mut rng), to_id.clone());
-            for l in src.genotypes().map(|(l, _)| l).collect::<Vec<_>>() {
-                if !to_loci.contains(&l) {
-                    stain.remove_locus(l);
-                }
-            }
-            stain.set_category(Some(SpecimenCategory::ForensicUnknown));
-            stain.set_country(Some(to_spec.country));
-            stain.set_kit(Some(to_spec.kit.name().to_string()));
-            stain.set_lab(Some(format!("{}-LAB", to_spec.country)));
+            retype(
+                &mut stain,
+                &to_loci,
+                to_spec,
+                SpecimenCategory::ForensicUnknown,
+            );
             nationals[k + 1].1[slot] = stain;
             planted.push(Planted {
                 from: from_spec.country,
@@ -120,15 +117,12 @@ pub fn simulate(
             let to_id = nationals[k + 1].1[slot].id().clone();
             let mut rng = sim.rng((1 << 62) | ((k as u64) << 32) | i as u64);
             let mut sibling = sim.sibling_of(&person, to_id.clone(), 0.002, &mut rng)?;
-            for l in person.genotypes().map(|(l, _)| l).collect::<Vec<_>>() {
-                if !to_loci.contains(&l) {
-                    sibling.remove_locus(l);
-                }
-            }
-            sibling.set_category(Some(SpecimenCategory::ConvictedOffender));
-            sibling.set_country(Some(to_spec.country));
-            sibling.set_kit(Some(to_spec.kit.name().to_string()));
-            sibling.set_lab(Some(format!("{}-LAB", to_spec.country)));
+            retype(
+                &mut sibling,
+                &to_loci,
+                to_spec,
+                SpecimenCategory::ConvictedOffender,
+            );
             nationals[k + 1].1[slot] = sibling;
             relatives.push(Planted {
                 from: from_spec.country,
@@ -143,4 +137,19 @@ pub fn simulate(
         planted,
         relatives,
     })
+}
+
+/// A profile as the country of `spec` holds it: only the loci its kit types, its category,
+/// country, kit and lab.
+fn retype(p: &mut Profile, kit_loci: &[Locus], spec: &CountrySpec, category: SpecimenCategory) {
+    let typed: Vec<Locus> = p.genotypes().map(|(l, _)| l).collect();
+    for l in typed {
+        if !kit_loci.contains(&l) {
+            p.remove_locus(l);
+        }
+    }
+    p.set_category(Some(category));
+    p.set_country(Some(spec.country));
+    p.set_kit(Some(spec.kit.name().to_string()));
+    p.set_lab(Some(format!("{}-LAB", spec.country)));
 }

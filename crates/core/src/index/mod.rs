@@ -903,7 +903,8 @@ impl Index {
 mod tests {
     use super::*;
 
-    fn p(id: &str, cells: &[(&str, &str)]) -> Profile {
+    /// A profile from `(locus, genotype)` cells (also used by the tests of `row`).
+    pub(super) fn p(id: &str, cells: &[(&str, &str)]) -> Profile {
         let mut pr = Profile::new(ProfileId::new(id).unwrap());
         for (l, c) in cells {
             let l = Locus::lookup(l).unwrap();

@@ -342,17 +342,9 @@ impl Index {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+    use super::super::tests::p;
     use super::*;
     use crate::allele::Allele;
-
-    fn p(id: &str, cells: &[(&str, &str)]) -> Profile {
-        let mut pr = Profile::new(ProfileId::new(id).unwrap());
-        for (l, c) in cells {
-            let l = Locus::lookup(l).unwrap();
-            pr.set_genotype(l, Genotype::parse_at(l, c).unwrap());
-        }
-        pr
-    }
 
     #[test]
     fn test_view_with_every_field() {
