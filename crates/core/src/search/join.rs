@@ -287,10 +287,12 @@ impl Prepared {
             .filter_map(|r| index.profile_at(r))
             .collect();
         let side_rows = side_profiles.len();
-        // the rows come from an index: ids are unique and every profile types a locus
-        let side = (!side_profiles.is_empty())
-            .then(|| Index::from_profiles(&side_profiles).ok())
-            .flatten();
+        // the rows come from an index (unique ids, every profile types a locus), so this cannot
+        // fail; if it did, every query would go to the planner rather than miss these rows
+        let side = match side_profiles.is_empty() {
+            true => None,
+            false => Some(Index::from_profiles(&side_profiles).ok()?),
+        };
         Some(Prepared {
             groups,
             counts,
