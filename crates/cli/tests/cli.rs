@@ -4,11 +4,10 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
-fn tandem() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tandem"))
-}
+mod common;
+use common::{stderr, stdout, tandem};
 
 fn nist() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/nist1036_genotypes_wide.csv")
@@ -44,14 +43,6 @@ fn search(query: &Path, extra: &[&str]) -> Output {
         .args(extra)
         .output()
         .expect("run tandem")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("UTF-8 stdout")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).expect("UTF-8 stderr")
 }
 
 const HEADER: &str =

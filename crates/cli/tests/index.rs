@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use tandem_core::index::file;
@@ -12,9 +12,8 @@ use tandem_core::simulate::{AllelePools, Simulator};
 use tandem_core::table::{TableOptions, read_path, write_wide};
 use tandem_core::{Index, Kit};
 
-fn tandem() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tandem"))
-}
+mod common;
+use common::tandem;
 
 fn nist_path() -> &'static Path {
     Path::new(concat!(

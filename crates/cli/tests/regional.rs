@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use tandem_core::freq::{FreqOptions, FreqTable};
 use tandem_core::simulate::{AllelePools, Simulator};
@@ -12,9 +12,8 @@ use tandem_core::{Index, Kit};
 use tandem_regional::CountryKey;
 use tandem_regional::scenario::{self, CountrySpec, Planted};
 
-fn tandem() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tandem"))
-}
+mod common;
+use common::{stderr, stdout, tandem};
 
 fn freqs() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/nist1036_allele_freqs.csv")
@@ -73,14 +72,6 @@ fn national_args(w: &World, order: &[usize]) -> Vec<String> {
 
 fn run(args: &[&str], extra: &[String]) -> Output {
     tandem().args(args).args(extra).output().unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]

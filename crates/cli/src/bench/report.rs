@@ -620,20 +620,8 @@ impl Report {
                 "  loci  {:>14} {:>14}    {:>14} {:>14}",
                 "full: observed", "expected", "partial: obs.", "expected"
             )?;
-            for (m, p) in c.by_matching.iter().zip(&c.by_partial) {
-                if !shown(m) && !shown(p) {
-                    continue;
-                }
-                let e = |x: &MatchCount| x.expected.map_or("-".to_string(), count);
-                writeln!(
-                    out,
-                    "  {:>4}  {:>14} {:>14}    {:>14} {:>14}",
-                    m.loci,
-                    thousands(m.observed as usize),
-                    e(m),
-                    thousands(p.observed as usize),
-                    e(p)
-                )?;
+            for [loci, om, em, op, ep] in margin_rows(c) {
+                writeln!(out, "  {loci:>4}  {om:>14} {em:>14}    {op:>14} {ep:>14}")?;
             }
         }
         Ok(())
@@ -778,20 +766,8 @@ impl Report {
                 md,
                 "| loci | fully matching: observed | expected | partially matching: observed | expected |\n|--:|--:|--:|--:|--:|"
             )?;
-            for (m, p) in c.by_matching.iter().zip(&c.by_partial) {
-                if !shown(m) && !shown(p) {
-                    continue;
-                }
-                let e = |x: &MatchCount| x.expected.map_or("-".to_string(), count);
-                writeln!(
-                    md,
-                    "| {} | {} | {} | {} | {} |",
-                    m.loci,
-                    thousands(m.observed as usize),
-                    e(m),
-                    thousands(p.observed as usize),
-                    e(p)
-                )?;
+            for [loci, om, em, op, ep] in margin_rows(c) {
+                writeln!(md, "| {loci} | {om} | {em} | {op} | {ep} |")?;
             }
         }
         Ok(md)
@@ -846,6 +822,27 @@ fn write_svg(path: &Path, svg: &str) -> Result<()> {
 /// A margin row worth a line: something observed, or at least 0.005 pairs expected.
 fn shown(c: &MatchCount) -> bool {
     c.observed > 0 || c.expected.is_some_and(|e| e >= 0.005)
+}
+
+/// The lines of the observed-against-expected table, formatted: loci, then observed and
+/// expected pairs with that many loci matching fully, then partially (`-` when nothing is
+/// expected); rows with nothing to show are left out.
+fn margin_rows(c: &CompareSuite) -> Vec<[String; 5]> {
+    let e = |x: &MatchCount| x.expected.map_or("-".to_string(), count);
+    c.by_matching
+        .iter()
+        .zip(&c.by_partial)
+        .filter(|(m, p)| shown(m) || shown(p))
+        .map(|(m, p)| {
+            [
+                m.loci.to_string(),
+                thousands(m.observed as usize),
+                e(m),
+                thousands(p.observed as usize),
+                e(p),
+            ]
+        })
+        .collect()
 }
 
 #[cfg(test)]
