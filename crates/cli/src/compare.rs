@@ -56,11 +56,9 @@ pub fn run(args: &Args) -> Result<Outcome> {
         );
     }
     if let Some(path) = &args.pairs {
-        let mut f = std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?,
-        );
-        write_pairs(&mut f, &c.hits).with_context(|| format!("cannot write {}", path.display()))?;
+        io::write_atomically(path, |f| {
+            write_pairs(f, &c.hits).with_context(|| format!("cannot write {}", path.display()))
+        })?;
     }
     match write(&mut io::stdout(), args, &c) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
@@ -69,7 +67,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-fn write_pairs(out: &mut impl Write, hits: &[PairHit]) -> std::io::Result<()> {
+fn write_pairs(out: &mut dyn Write, hits: &[PairHit]) -> std::io::Result<()> {
     writeln!(out, "a\tb\tmatching\tpartial")?;
     for h in hits {
         writeln!(out, "{}\t{}\t{}\t{}", h.a, h.b, h.matching, h.partial)?;

@@ -7,11 +7,13 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Args as ClapArgs, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use tandem_core::durable;
+use tandem_core::index::update::{Update, UpdateError};
 use tandem_core::index::{audit, file};
 use tandem_core::{Index, ProfileId};
 
 use crate::Outcome;
-use crate::io::{self, ReadFlags};
+use crate::io::{self, ReadFlags, ReplaceFlags, WaitFlags};
 
 /// `tandem index` subcommands.
 #[derive(Debug, ClapArgs)]
@@ -27,9 +29,13 @@ enum Command {
         /// Input files; their profiles are merged (a specimen id may appear only once).
         #[arg(long, required = true, num_args = 1..)]
         input: Vec<PathBuf>,
-        /// The index file to write (replaced atomically if it exists).
+        /// The index file to write (replaced atomically if it exists, under its writer lock).
         #[arg(long)]
         out: PathBuf,
+        #[command(flatten)]
+        replace: ReplaceFlags,
+        #[command(flatten)]
+        wait: WaitFlags,
         #[command(flatten)]
         read: ReadFlags,
     },
@@ -45,6 +51,8 @@ enum Command {
         /// nothing is written).
         #[arg(long)]
         replace: bool,
+        #[command(flatten)]
+        wait: WaitFlags,
         #[command(flatten)]
         read: ReadFlags,
     },
@@ -66,6 +74,8 @@ enum Command {
         /// Who asks for the removal (default: $USER).
         #[arg(long)]
         user: Option<String>,
+        #[command(flatten)]
+        wait: WaitFlags,
     },
     /// Check every checksum and invariant of an index file and its audit log.
     Verify {
@@ -129,14 +139,26 @@ fn read_inputs(inputs: &[PathBuf], read: ReadFlags) -> Result<Vec<tandem_core::P
 /// Runs `tandem index ...`.
 pub fn run(args: &Args) -> Result<Outcome> {
     match &args.command {
-        Command::Build { input, out, read } => {
+        Command::Build {
+            input,
+            out,
+            replace,
+            wait,
+            read,
+        } => {
             let t = Instant::now();
             let profiles = read_inputs(input, *read)?;
             let pb = spinner("building the index");
             let index = Index::from_profiles(&profiles).context("cannot build the index")?;
             drop(profiles);
+            pb.set_message("waiting for the writer lock");
+            let options = wait.options(*replace)?;
+            let mut update =
+                Update::begin_with(out, &options, &mut io::waiting_message(out, wait.wait))
+                    .map_err(refusal_hint)?;
             pb.set_message("writing");
-            index.write(out)?;
+            update.commit(&index).map_err(refusal_hint)?;
+            drop(update);
             pb.finish_and_clear();
             eprintln!(
                 "{}: {} profiles, {} loci, in {:.2?}",
@@ -150,11 +172,18 @@ pub fn run(args: &Args) -> Result<Outcome> {
             index: path,
             input,
             replace,
+            wait,
             read,
         } => {
             let t = Instant::now();
             let profiles = read_inputs(input, *read)?;
-            let mut index = Index::open(path)?;
+            let options = wait.options(ReplaceFlags::default())?;
+            // from here to the rename, no other writer changes the file: the profiles go into
+            // the index as it is now, not as it was when this command started
+            let mut update =
+                Update::begin_with(path, &options, &mut io::waiting_message(path, wait.wait))
+                    .map_err(refusal_hint)?;
+            let mut index = update.open()?;
             let before = index.len();
             // check everything first: nothing is written unless every profile can go in
             if !replace && let Some(p) = profiles.iter().find(|p| index.contains(p.id())) {
@@ -175,7 +204,8 @@ pub fn run(args: &Args) -> Result<Outcome> {
                 r.with_context(|| format!("cannot add specimen {id}; nothing was written"))?;
             }
             pb.set_message("writing");
-            index.write(path)?;
+            update.commit(&index).map_err(refusal_hint)?;
+            drop(update);
             pb.finish_and_clear();
             eprintln!(
                 "{}: {} -> {} profiles in {:.2?}",
@@ -191,7 +221,9 @@ pub fn run(args: &Args) -> Result<Outcome> {
             ids_file,
             reason,
             user,
+            wait,
         } => {
+            let options = wait.options(ReplaceFlags::default())?;
             let mut ids: Vec<ProfileId> = Vec::new();
             for s in id {
                 ids.push(ProfileId::new(s)?);
@@ -212,11 +244,19 @@ pub fn run(args: &Args) -> Result<Outcome> {
             if ids.is_empty() {
                 bail!("no specimen id to remove");
             }
-            let user = user
-                .clone()
-                .or_else(|| std::env::var("USER").ok())
-                .unwrap_or_else(|| "unknown".into());
-            let left = audit::expunge(index, &ids, reason, &user)?;
+            let user = user.clone().unwrap_or_else(durable::user_name);
+            let left = audit::expunge_with(
+                index,
+                &ids,
+                reason,
+                &user,
+                &options,
+                &mut io::waiting_message(index, wait.wait),
+            )
+            .map_err(|e| match e {
+                audit::ExpungeError::Update(u) => refusal_hint(u),
+                e => e.into(),
+            })?;
             eprintln!(
                 "{}: removed {} profiles, {} left; audit log {}",
                 index.display(),
@@ -249,6 +289,26 @@ pub fn run(args: &Args) -> Result<Outcome> {
         Command::Info { index, format } => info(index, *format)?,
     }
     Ok(Outcome::Success)
+}
+
+/// The error of an update with the flag that overrides it, if any (a library message never
+/// names a flag; the CLI adds the hint).
+pub fn refusal_hint(e: UpdateError) -> anyhow::Error {
+    let hint = match &e {
+        UpdateError::WouldEmpty { .. } => Some("--allow-empty replaces it anyway"),
+        UpdateError::NotAnIndex { .. } | UpdateError::Damaged { .. } => {
+            Some("--force replaces it anyway")
+        }
+        UpdateError::Lock(durable::LockError::Locked { .. }) => {
+            Some("run again when the other writer is done, or wait longer with --wait SECONDS")
+        }
+        _ => None,
+    };
+    let e = anyhow::Error::new(e);
+    match hint {
+        Some(h) => anyhow::anyhow!("{}; {h}", io::error_chain(&e)),
+        None => e,
+    }
 }
 
 fn info(path: &Path, format: InfoFormat) -> Result<()> {

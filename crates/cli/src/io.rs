@@ -11,10 +11,14 @@ use std::fs::File;
 use std::io::{self, BufWriter, StdoutLock, Write};
 use std::path::Path;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use anyhow::{Context, Result};
 use tandem_cmf::import::{self, Format, ImportError, ImportOptions};
 use tandem_cmf::{CmfSpecimen, Header, Release};
 use tandem_core::Profile;
+use tandem_core::durable::{self, LockHolder};
+use tandem_core::index::update::UpdateOptions;
 
 /// How leniently input files are read (the `--allow-custom-loci`, `--ignore-unknown-columns`,
 /// `--lenient` and `--cmf-release` flags).
@@ -147,36 +151,117 @@ pub fn load_table_text(text: &str, name: &str, flags: ReadFlags) -> Result<Loade
     })
 }
 
-/// Writes `path` atomically: the content goes to a temporary file in the same directory, which
-/// is flushed, synced and renamed over `path`, and the directory is synced; a crash or an error
-/// leaves the old file (or none) in place, never a partial one.
+/// Writes `path` atomically through [`tandem_core::durable::write_atomically`], the one helper
+/// every file the CLI writes goes through: the content goes to a temporary file in the same
+/// directory, which is flushed, synced and renamed over `path`, and the directory is synced; a
+/// crash, an error or Ctrl-C leaves the old file (or none) in place, never a partial one.
 pub fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> Result<()>,
 ) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let tmp = tempfile::NamedTempFile::new_in(&dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    {
-        let mut out = BufWriter::with_capacity(1 << 16, tmp.as_file());
+    durable::write_atomically(path, |file: &mut File| -> Result<()> {
+        let mut out = BufWriter::with_capacity(1 << 16, file);
         write(&mut out)?;
         out.flush()
-            .with_context(|| format!("cannot write {}", path.display()))?;
+            .with_context(|| format!("cannot write {}", path.display()))
+    })
+}
+
+/// How a command that changes an index or a regional file waits for another writer and which
+/// destructive changes it allows: `--wait`, plus `--allow-empty` and `--force` where a command
+/// can replace a whole file.
+#[derive(Debug, Clone, Copy, PartialEq, clap::Args)]
+pub struct WaitFlags {
+    /// How long to wait for another writer of the same file (its lock) before giving up with
+    /// exit code 2; 0 gives up at once.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub wait: f64,
+}
+
+/// `--allow-empty` and `--force`, for commands that replace a whole index file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::Args)]
+pub struct ReplaceFlags {
+    /// Allow replacing an index that holds profiles with one that holds none (an empty export
+    /// or a forgotten input is refused otherwise).
+    #[arg(long)]
+    pub allow_empty: bool,
+    /// Allow replacing a file that is not a Tandem index (or an index that cannot be opened).
+    #[arg(long)]
+    pub force: bool,
+}
+
+impl WaitFlags {
+    /// The update options these flags (and `replace`) give.
+    pub fn options(&self, replace: ReplaceFlags) -> Result<UpdateOptions> {
+        if !self.wait.is_finite() || self.wait < 0.0 || self.wait > 1e9 {
+            anyhow::bail!(
+                "--wait takes a number of seconds (0 or more), not {}",
+                self.wait
+            );
+        }
+        Ok(UpdateOptions {
+            wait: std::time::Duration::from_secs_f64(self.wait),
+            allow_empty: replace.allow_empty,
+            force: replace.force,
+        })
     }
-    tmp.as_file()
-        .sync_all()
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    // make the rename durable (directories cannot be opened for syncing on every platform)
-    if let Ok(d) = File::open(&dir) {
-        let _ = d.sync_all();
+}
+
+/// The message a writer prints while it waits for the writer lock of `target` (on stderr).
+pub fn waiting_message(target: &Path, wait: f64) -> impl FnMut(Option<&LockHolder>) + '_ {
+    move |holder| match holder {
+        Some(h) => eprintln!(
+            "tandem: {} is being changed by another writer ({h}); waiting up to {wait} s",
+            target.display()
+        ),
+        None => eprintln!(
+            "tandem: {} is being changed by another writer; waiting up to {wait} s",
+            target.display()
+        ),
     }
-    Ok(())
+}
+
+/// Set while a command asks Ctrl-C to stop it gracefully (`tandem bench`).
+static DEFER_INTERRUPT: AtomicBool = AtomicBool::new(false);
+/// Set by the first deferred Ctrl-C.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Exit status of a process ended by Ctrl-C or `SIGTERM` (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// Installs the process's one handler of Ctrl-C, `SIGTERM` and `SIGHUP`: the temporary files of
+/// the writes in flight are removed ([`durable::abandon_writes`]), so no half-written file of DNA
+/// data is left behind, and the process exits with [`EXIT_INTERRUPTED`]; the writer lock is
+/// released by the operating system. While [`defer_interrupts`] is on, the first Ctrl-C only sets
+/// a flag ([`interrupted`]) and the second one ends the process.
+pub fn install_interrupt_handler() {
+    let installed = ctrlc::set_handler(|| {
+        if DEFER_INTERRUPT.load(Ordering::SeqCst) && !INTERRUPTED.swap(true, Ordering::SeqCst) {
+            eprintln!(
+                "\ntandem: interrupted; stopping after the current run (Ctrl-C again to quit at once)"
+            );
+            return;
+        }
+        let removed = durable::abandon_writes();
+        if removed > 0 {
+            eprintln!("\ntandem: interrupted; removed {removed} unfinished file(s)");
+        }
+        std::process::exit(EXIT_INTERRUPTED);
+    });
+    if let Err(e) = installed {
+        eprintln!("tandem: warning: cannot catch Ctrl-C ({e})");
+    }
+}
+
+/// From now on, the first Ctrl-C asks the command to stop (see [`interrupted`]) instead of ending
+/// the process.
+pub fn defer_interrupts() {
+    DEFER_INTERRUPT.store(true, Ordering::SeqCst);
+}
+
+/// True once a deferred Ctrl-C was received.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
 }
 
 /// Prints one warning per line on stderr.

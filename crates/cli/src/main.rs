@@ -91,6 +91,7 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(EXIT_ERROR));
         }
     };
+    io::install_interrupt_handler();
     let result = match cli.command {
         Command::Search(args) => search::run(&args),
         Command::Demo(args) => demo::run(&args),

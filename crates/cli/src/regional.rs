@@ -12,10 +12,10 @@ use tandem_core::freq::{FreqOptions, FreqTable};
 use tandem_core::stats::RmpOptions;
 use tandem_core::{Country, Index, ProfileId, SearchOptions};
 use tandem_regional::hits::{self, HitOptions, PairHit};
-use tandem_regional::{MergeReport, National, Policy};
+use tandem_regional::{MergeError, MergeReport, National, Policy};
 
 use crate::Outcome;
-use crate::io::{self, ReadFlags};
+use crate::io::{self, ReadFlags, ReplaceFlags, WaitFlags};
 use crate::search::{OutputFormat, StringencyArg};
 
 /// `tandem regional` subcommands.
@@ -46,6 +46,10 @@ enum Command {
         /// Report format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Tsv)]
         format: OutputFormat,
+        #[command(flatten)]
+        replace: ReplaceFlags,
+        #[command(flatten)]
+        wait: WaitFlags,
     },
     /// Every matching pair of profiles from two different countries.
     Hits {
@@ -115,6 +119,8 @@ enum Command {
         /// Who asks (default: $USER).
         #[arg(long)]
         user: Option<String>,
+        #[command(flatten)]
+        wait: WaitFlags,
     },
 }
 
@@ -163,7 +169,17 @@ pub fn run(args: &Args) -> Result<Outcome> {
             policy,
             with_hits,
             format,
-        } => merge(out, national, policy.as_ref(), *with_hits, *format),
+            replace,
+            wait,
+        } => merge(
+            out,
+            national,
+            policy.as_ref(),
+            *with_hits,
+            *format,
+            *replace,
+            wait,
+        ),
         Command::Hits {
             regional,
             rules,
@@ -190,12 +206,14 @@ pub fn run(args: &Args) -> Result<Outcome> {
             references_file,
             reason,
             user,
+            wait,
         } => expunge(
             regional,
             reference,
             references_file.as_ref(),
             reason,
             user.as_deref(),
+            wait,
         ),
     }
 }
@@ -210,14 +228,29 @@ fn merge(
     policy: Option<&PathBuf>,
     with_hits: bool,
     format: OutputFormat,
+    replace: ReplaceFlags,
+    wait: &WaitFlags,
 ) -> Result<Outcome> {
+    let options = wait.options(replace)?;
     let t0 = Instant::now();
     let policy = match policy {
         Some(p) => Policy::read(p)?,
         None => Policy::share_all(),
     };
-    let report = tandem_regional::merge(out, nationals, &policy)
-        .with_context(|| format!("no regional index written to {}", out.display()))?;
+    let report = match tandem_regional::merge_with(
+        out,
+        nationals,
+        &policy,
+        &options,
+        &mut io::waiting_message(out, wait.wait),
+    ) {
+        Ok(r) => r,
+        Err(MergeError::Update(e)) => return Err(crate::index::refusal_hint(e)),
+        Err(e) => {
+            return Err(e)
+                .with_context(|| format!("no regional index written to {}", out.display()));
+        }
+    };
     let merged = t0.elapsed();
     let by_pair = if with_hits {
         let index = open_regional(out)?;
@@ -492,7 +525,9 @@ fn expunge(
     file: Option<&PathBuf>,
     reason: &str,
     user: Option<&str>,
+    wait: &WaitFlags,
 ) -> Result<Outcome> {
+    let options = wait.options(ReplaceFlags::default())?;
     let mut list: Vec<String> = references.to_vec();
     if let Some(f) = file {
         let text =
@@ -516,9 +551,19 @@ fn expunge(
     }
     let user = user
         .map(String::from)
-        .or_else(|| std::env::var("USER").ok())
-        .unwrap_or_else(|| "unknown".into());
-    let left = tandem_regional::expunge(regional, &ids, reason, &user)?;
+        .unwrap_or_else(tandem_core::durable::user_name);
+    let left = tandem_regional::expunge_with(
+        regional,
+        &ids,
+        reason,
+        &user,
+        &options,
+        &mut io::waiting_message(regional, wait.wait),
+    )
+    .map_err(|e| match e {
+        tandem_core::index::audit::ExpungeError::Update(u) => crate::index::refusal_hint(u),
+        e => e.into(),
+    })?;
     eprintln!(
         "tandem: removed {} reference(s) from {}; {left} profiles left (audit log {})",
         ids.len(),

@@ -1,7 +1,6 @@
 //! `tandem simulate`: a synthetic database drawn from a frequency table: unrelated people, their
 //! relatives (with mutation), mixtures, and degraded copies; deterministic for a seed.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
@@ -171,21 +170,18 @@ pub fn run(args: &Args) -> Result<Outcome> {
         let mut drng = sim.rng(2);
         people = people.iter().map(|p| degrade(p, l, a, &mut drng)).collect();
     }
-    let file = std::fs::File::create(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
-    tandem_core::table::write_wide(std::io::BufWriter::new(file), &people)
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    crate::io::write_atomically(&args.out, |out| {
+        tandem_core::table::write_wide(out, &people)
+            .with_context(|| format!("cannot write {}", args.out.display()))
+    })?;
     if let Some(path) = &args.truth {
-        let mut f = std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?,
-        );
-        writeln!(f, "a\tb\trelationship")?;
-        for (a, b, r) in &truth {
-            writeln!(f, "{a}\t{b}\t{r}")?;
-        }
-        f.flush()
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        crate::io::write_atomically(path, |f| {
+            writeln!(f, "a\tb\trelationship")?;
+            for (a, b, r) in &truth {
+                writeln!(f, "{a}\t{b}\t{r}")?;
+            }
+            Ok(())
+        })?;
     }
     Ok(Outcome::Success)
 }

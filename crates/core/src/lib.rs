@@ -19,6 +19,8 @@
 //! * [`simulate`]: deterministic synthetic profiles, degraded copies, mixtures and relatives;
 //! * [`freq`], [`stats`]: allele-frequency tables, RMP/LR (Hardy-Weinberg, NRC II 4.1 and 4.10),
 //!   CPI/CPE and eligibility rules, in log space ([`stats::Log10`]);
+//! * [`durable`]: atomic file replacement and the one-writer lock; [`index::update`] is the one
+//!   read-modify-write path of index files;
 //! * [`kinship`]: kinship indices for any (k0, k1, k2) with theta, dropout and mutation, and the
 //!   familial search over the index; [`compare`]: all-pairs (m, p) comparison and its expectation.
 //!
@@ -47,6 +49,7 @@
 
 pub mod allele;
 pub mod compare;
+pub mod durable;
 pub mod freq;
 pub mod genotype;
 pub mod index;

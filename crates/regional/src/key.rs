@@ -8,13 +8,13 @@
 //! ([`crate::resolve()`]). The key never enters the regional index.
 
 use std::fmt;
-use std::fs::OpenOptions;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
+use tandem_core::durable::{self, FileError};
 use tandem_core::{Country, ProfileId};
 
 /// Bytes of a country key.
@@ -232,22 +232,21 @@ fn create(path: &Path, national: &Path) -> Result<CountryKey, KeyError> {
     rand::rngs::OsRng
         .try_fill_bytes(&mut bytes)
         .map_err(|e| err(io::Error::other(e)))?;
-    let mut opts = OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = match opts.open(path) {
-        Ok(f) => f,
+    // written whole to a private temporary file, fsynced and linked into place only if no key is
+    // there: a crash leaves no key or the whole key, never a truncated one
+    let created = durable::create_atomically(path, |f| {
+        f.write_all(&bytes).map_err(|e| FileError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })
+    });
+    match created {
+        Ok(()) => Ok(CountryKey(bytes)),
         // created meanwhile by another process: use that one
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return CountryKey::load(national),
-        Err(e) => return Err(err(e)),
-    };
-    f.write_all(&bytes).map_err(err)?;
-    f.sync_all().map_err(err)?;
-    Ok(CountryKey(bytes))
+        Err(FileError::Exists { .. }) => CountryKey::load(national),
+        Err(FileError::Io { source, .. }) => Err(err(source)),
+        Err(e) => Err(err(io::Error::other(e.to_string()))),
+    }
 }
 
 /// The country a reference names (its `CC-` prefix), if well formed.

@@ -54,7 +54,7 @@ use std::path::Path;
 
 pub use hits::{HitOptions, PairHit, RegionalHit, cross_border_hits, search_from};
 pub use key::CountryKey;
-pub use merge::{MergeError, MergeReport, National, merge};
+pub use merge::{MergeError, MergeReport, National, merge, merge_with};
 pub use policy::{Policy, PolicyError, Withheld};
 pub use resolve::{ResolveError, Resolved, resolve};
 
@@ -70,4 +70,19 @@ pub fn expunge(
     user: &str,
 ) -> Result<usize, tandem_core::index::audit::ExpungeError> {
     tandem_core::index::audit::expunge(regional, references, reason, user)
+}
+
+/// [`expunge`] with the writer lock's wait and the message callback of
+/// [`Update::begin_with`](tandem_core::index::update::Update::begin_with): the removal is one
+/// update of the regional file, so a merge running at the same time either finishes first (and
+/// the removal then applies to its result) or starts after (and reads the removal in the log).
+pub fn expunge_with(
+    regional: &Path,
+    references: &[tandem_core::ProfileId],
+    reason: &str,
+    user: &str,
+    options: &tandem_core::index::update::UpdateOptions,
+    on_wait: &mut dyn FnMut(Option<&tandem_core::durable::LockHolder>),
+) -> Result<usize, tandem_core::index::audit::ExpungeError> {
+    tandem_core::index::audit::expunge_with(regional, references, reason, user, options, on_wait)
 }

@@ -19,15 +19,15 @@
 //! regional file is written atomically and left untouched when nothing changed.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::File;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
+use tandem_core::durable::LockHolder;
 use tandem_core::index::audit::{self, ExpungeError};
-use tandem_core::index::file::{self, OpenError, WriteError};
+use tandem_core::index::file::{self, OpenError};
+use tandem_core::index::update::{Existing, Update, UpdateError, UpdateOptions};
 use tandem_core::index::{GatherRow, GatherSource};
 use tandem_core::{
     Country, Genotype, Index, IndexError, Kit, Locus, Profile, ProfileId, SpecimenCategory,
@@ -151,9 +151,11 @@ pub enum MergeError {
     /// The audit log of the regional index could not be read.
     #[error("cannot read the expungement log of the regional index")]
     Log(#[source] ExpungeError),
-    /// The regional index could not be written (the old file is unchanged).
+    /// The regional index could not be written: another writer held its lock, the change was
+    /// refused (an empty result over a regional index, a target that is not an index) or the
+    /// file system failed. The old file is unchanged.
     #[error("cannot write the regional index")]
-    Write(#[source] WriteError),
+    Update(#[source] UpdateError),
     /// Another I/O error on the output.
     #[error("{path}: {source}")]
     Io {
@@ -715,12 +717,43 @@ pub fn expunged_references(regional: &Path) -> Result<BTreeSet<ProfileId>, Merge
 /// from `out` out (its audit log): an incremental update of `out` when it exists, else a full
 /// build (see the [module documentation](self)); the same bytes either way, and the same as
 /// [`derive()`] gives. The file is written atomically; when it already holds exactly the
-/// result it is left untouched (`changed` is false). On any error `out` is unchanged.
+/// result it is left untouched (`changed` is false). On any error `out` is unchanged. Uses the
+/// default [`UpdateOptions`] ([`merge_with`] sets them).
 pub fn merge(
     out: &Path,
     nationals: &[National],
     policy: &Policy,
 ) -> Result<MergeReport, MergeError> {
+    merge_with(
+        out,
+        nationals,
+        policy,
+        &UpdateOptions::default(),
+        &mut |_| {},
+    )
+}
+
+/// [`merge`] as one [`Update`] of `out`: the writer lock is taken first (waiting up to
+/// `options.wait`, calling `on_wait` as [`Update::begin_with`] does), and the expungement log,
+/// the current regional file and the write all happen under it, so a concurrent
+/// `expunge` is never undone and two merges never interleave. A result of no profile over a
+/// regional index that has some is refused unless `options.allow_empty`; an `out` that is not a
+/// Tandem index is refused unless `options.force`.
+pub fn merge_with(
+    out: &Path,
+    nationals: &[National],
+    policy: &Policy,
+    options: &UpdateOptions,
+    on_wait: &mut dyn FnMut(Option<&LockHolder>),
+) -> Result<MergeReport, MergeError> {
+    if nationals.is_empty() {
+        return Err(MergeError::NoNationals);
+    }
+    let mut update = Update::begin_with(out, options, on_wait).map_err(MergeError::Update)?;
+    // refuse a target that is not an index before the work, not after it
+    if matches!(update.existing(), Existing::Other | Existing::Damaged) {
+        update.check(1).map_err(MergeError::Update)?;
+    }
     let expunged = expunged_references(out)?;
     let prepared = prepare(nationals, policy, &expunged)?;
     let (index, reused) = match build_update(out, &prepared) {
@@ -736,65 +769,8 @@ pub fn merge(
         reused,
         countries: prepared.into_iter().map(|p| p.report).collect(),
     };
-    report.changed = write_if_changed(&index, out)?;
+    report.changed = update
+        .commit_if_changed(&index)
+        .map_err(MergeError::Update)?;
     Ok(report)
-}
-
-/// True when the two files hold the same bytes (lengths first, then streamed in blocks: a
-/// different file is usually told apart by its header, in the first block).
-fn same_bytes(a: &Path, b: &Path) -> bool {
-    let (Ok(fa), Ok(fb)) = (File::open(a), File::open(b)) else {
-        return false;
-    };
-    match (fa.metadata(), fb.metadata()) {
-        (Ok(ma), Ok(mb)) if ma.len() == mb.len() => {}
-        _ => return false,
-    }
-    let mut ra = BufReader::with_capacity(1 << 20, fa);
-    let mut rb = BufReader::with_capacity(1 << 20, fb);
-    loop {
-        let (Ok(ba), Ok(bb)) = (ra.fill_buf(), rb.fill_buf()) else {
-            return false;
-        };
-        if ba.is_empty() || bb.is_empty() {
-            return ba.is_empty() && bb.is_empty();
-        }
-        let n = ba.len().min(bb.len());
-        if ba[..n] != bb[..n] {
-            return false;
-        }
-        ra.consume(n);
-        rb.consume(n);
-    }
-}
-
-/// Writes `index` to `out` atomically unless `out` already holds the same bytes. Returns whether
-/// the file changed.
-pub fn write_if_changed(index: &Index, out: &Path) -> Result<bool, MergeError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| MergeError::Io { path, source }
-    };
-    let dir = match out.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "regional".into());
-    let tmp = dir.join(format!(".{name}.merge-{}", std::process::id()));
-    index.write(&tmp).map_err(MergeError::Write)?;
-    if same_bytes(&tmp, out) {
-        std::fs::remove_file(&tmp).map_err(io(&tmp))?;
-        return Ok(false);
-    }
-    if let Err(e) = std::fs::rename(&tmp, out) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io(out)(e));
-    }
-    File::open(&dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io(&dir))?;
-    Ok(true)
 }

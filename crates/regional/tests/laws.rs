@@ -291,6 +291,7 @@ proptest! {
 
 #[test]
 fn test_update_over_a_file_no_merge_wrote() {
+    use tandem_core::index::update::{UpdateError, UpdateOptions};
     // a national index, or bytes that are no index at all, where the regional index should be:
     // the merge builds the regional index from the inputs alone
     let dir = tempfile::tempdir().unwrap();
@@ -301,9 +302,33 @@ fn test_update_over_a_file_no_merge_wrote() {
     let fresh = dir.path().join("fresh.tdx");
     merge(&fresh, std::slice::from_ref(&gt), &Policy::share_all()).unwrap();
     let out = dir.path().join("r.tdx");
+    // bytes that are no index are refused unless forced (an operator's typo in --out), and left
+    std::fs::write(&out, b"not an index").unwrap();
+    let refused = merge(&out, std::slice::from_ref(&gt), &Policy::share_all());
+    assert!(
+        matches!(
+            refused,
+            Err(tandem_regional::MergeError::Update(
+                UpdateError::NotAnIndex { .. }
+            ))
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), b"not an index");
+    let force = UpdateOptions {
+        force: true,
+        ..UpdateOptions::default()
+    };
     for junk in [std::fs::read(&gt.path).unwrap(), b"not an index".to_vec()] {
         std::fs::write(&out, junk).unwrap();
-        let report = merge(&out, std::slice::from_ref(&gt), &Policy::share_all()).unwrap();
+        let report = tandem_regional::merge_with(
+            &out,
+            std::slice::from_ref(&gt),
+            &Policy::share_all(),
+            &force,
+            &mut |_| {},
+        )
+        .unwrap();
         assert!(report.changed);
         assert_eq!(report.reused, 0);
         assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&fresh).unwrap());

@@ -2,37 +2,19 @@
 //! flag checked between runs, and the progress bar that counts the runs.
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// Set by the first Ctrl-C: suites stop at the end of the current run and the results so far are
-/// printed and written.
-static STOP: AtomicBool = AtomicBool::new(false);
-
-/// Exit status of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
-pub const EXIT_INTERRUPTED: i32 = 130;
-
-/// Installs the Ctrl-C handler: the first Ctrl-C asks the benchmark to stop after the current run,
-/// a second one ends the process at once.
+/// Asks the first Ctrl-C to stop the benchmark at the end of the current run (the results so far
+/// are printed and written); a second one ends the process at once.
 pub fn install_ctrl_c() {
-    let installed = ctrlc::set_handler(|| {
-        if STOP.swap(true, Ordering::SeqCst) {
-            std::process::exit(EXIT_INTERRUPTED);
-        }
-        eprintln!(
-            "\ntandem: interrupted; stopping after the current run (Ctrl-C again to quit at once)"
-        );
-    });
-    if let Err(e) = installed {
-        eprintln!("tandem: warning: cannot catch Ctrl-C ({e}); it will end the benchmark at once");
-    }
+    crate::io::defer_interrupts();
 }
 
 /// True once Ctrl-C was pressed.
 pub fn stopped() -> bool {
-    STOP.load(Ordering::SeqCst)
+    crate::io::interrupted()
 }
 
 /// The times of the measured runs of one benchmark (warm-up runs excluded), in seconds.

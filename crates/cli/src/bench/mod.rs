@@ -318,7 +318,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
     if interrupted {
         drop(out);
         eprintln!("tandem: interrupted; the results above are those measured before Ctrl-C");
-        std::process::exit(measure::EXIT_INTERRUPTED);
+        std::process::exit(crate::io::EXIT_INTERRUPTED);
     }
     Ok(Outcome::Success)
 }

@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use super::Index;
-use super::file::{self, OpenError, WriteError};
+use super::file::{OpenError, WriteError};
+use super::update::{Update, UpdateError, UpdateOptions};
+use crate::durable::LockHolder;
 use crate::profile::ProfileId;
 
 /// One line of the audit log.
@@ -43,6 +45,9 @@ pub enum ExpungeError {
     /// The new index could not be written (the old one is unchanged).
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// The writer lock could not be taken, or the update was refused (the index is unchanged).
+    #[error(transparent)]
+    Update(#[from] UpdateError),
     /// A specimen to remove is not in the index; nothing was removed.
     #[error("{path}: specimen {specimen} is not in the index; nothing was removed")]
     NotFound {
@@ -100,17 +105,45 @@ fn append(path: &Path, records: &[AuditRecord]) -> Result<(), ExpungeError> {
 
 /// Removes profiles from an index file: every id must be present (else nothing happens), the
 /// audit log gets a record per specimen, and the index is rewritten atomically without them, so
-/// their genetic data is gone from the file. Returns the number of profiles left.
+/// their genetic data is gone from the file. Returns the number of profiles left. Waits up to
+/// the default time for another writer ([`expunge_with`] sets it).
 pub fn expunge(
     index_path: &Path,
     ids: &[ProfileId],
     reason: &str,
     user: &str,
 ) -> Result<usize, ExpungeError> {
+    expunge_with(
+        index_path,
+        ids,
+        reason,
+        user,
+        &UpdateOptions::default(),
+        &mut |_| {},
+    )
+}
+
+/// [`expunge`] as one [`Update`]: under the writer lock of the index (waiting up to
+/// `options.wait`, calling `on_wait` as [`Update::begin_with`] does), so no concurrent writer
+/// can bring a removed profile back or lose the removal. Removing every profile is allowed
+/// whatever `options.allow_empty` says: each id was named.
+pub fn expunge_with(
+    index_path: &Path,
+    ids: &[ProfileId],
+    reason: &str,
+    user: &str,
+    options: &UpdateOptions,
+    on_wait: &mut dyn FnMut(Option<&LockHolder>),
+) -> Result<usize, ExpungeError> {
     if reason.trim().is_empty() {
         return Err(ExpungeError::NoReason);
     }
-    let mut index = Index::open(index_path)?;
+    let options = UpdateOptions {
+        allow_empty: true,
+        ..*options
+    };
+    let mut update = Update::begin_with(index_path, &options, on_wait)?;
+    let mut index = update.open()?;
     if let Some(missing) = ids.iter().find(|id| !index.contains(id)) {
         return Err(ExpungeError::NotFound {
             path: index_path.to_path_buf(),
@@ -134,7 +167,7 @@ pub fn expunge(
     for id in ids {
         index.remove(id);
     }
-    file::write(&index, index_path)?;
+    update.commit(&index)?;
     append(
         &log,
         &[AuditRecord {
@@ -197,6 +230,7 @@ pub fn check(index: &Index, index_path: &Path) -> Result<Vec<String>, ExpungeErr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::file;
     use crate::{Genotype, Locus, Profile};
 
     #[test]

@@ -2,8 +2,9 @@
 //! through a memory map. Every byte is documented in `docs/FORMAT.md`.
 //!
 //! Writes are atomic (temporary file in the same directory, fsync, rename, fsync of the
-//! directory): a crash leaves the old file or the new one, both valid. A reader that has the old
-//! file open keeps its snapshot, because a rename never changes an open file.
+//! directory, [`crate::durable`]) and take the writer lock: a crash leaves the old file or the
+//! new one, both valid. A reader that has the old file open keeps its snapshot, because a rename
+//! never changes an open file. Changes to an existing file go through [`super::update`].
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -17,6 +18,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::{Bytes, Codebook, Column, Ids, Index, MAX_CODE, META_WIDTH, SPECIAL, UNTYPED};
+use crate::durable::{self, FileError, LockError, WriterLock};
 use crate::genotype::Genotype;
 use crate::locus::Locus;
 use crate::profile::{ProfileId, SpecimenCategory};
@@ -155,6 +157,9 @@ pub enum WriteError {
         #[source]
         source: io::Error,
     },
+    /// Another writer held the lock for the whole wait.
+    #[error(transparent)]
+    Lock(#[from] LockError),
     /// The ids do not fit the format (more than 4 GiB of id text).
     #[error("{path}: the specimen ids take more than 4 GiB")]
     TooLarge {
@@ -180,6 +185,18 @@ struct Meta {
     special: Vec<Vec<(u32, Genotype)>>,
 }
 
+impl From<FileError> for WriteError {
+    fn from(e: FileError) -> Self {
+        match e {
+            FileError::Io { path, source } => WriteError::Io { path, source },
+            FileError::Exists { path } => WriteError::Io {
+                path,
+                source: io::Error::from(io::ErrorKind::AlreadyExists),
+            },
+        }
+    }
+}
+
 fn io_err(path: &Path) -> impl Fn(io::Error) -> WriteError + '_ {
     move |source| WriteError::Io {
         path: path.to_path_buf(),
@@ -191,30 +208,15 @@ fn align_up(x: u64) -> u64 {
     x.div_ceil(ALIGN) * ALIGN
 }
 
-/// Writes `index` to `path` atomically. Only live profiles are written: deleted rows leave no
-/// trace in the file (compaction).
+/// Writes `index` to `path` atomically, under the writer lock of `path` (waiting up to
+/// [`DEFAULT_WAIT`](super::update::DEFAULT_WAIT) for another writer): a blind replacement that
+/// refuses nothing. A change to an existing index (read, modify, write) goes through
+/// [`Update`](super::update::Update) instead, which re-reads the file under the lock and refuses
+/// destructive mistakes. Only live profiles are written: deleted rows leave no trace in the file
+/// (compaction).
 pub fn write(index: &Index, path: &Path) -> Result<(), WriteError> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let err = io_err(path);
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(&err)?;
-    write_to(index, tmp.as_file_mut(), path)?;
-    // a replaced file keeps its permissions; a new one is private to its owner (0600): DNA data
-    if let Ok(m) = std::fs::metadata(path) {
-        tmp.as_file()
-            .set_permissions(m.permissions())
-            .map_err(&err)?;
-    }
-    tmp.as_file().sync_all().map_err(&err)?;
-    tmp.persist(path).map_err(|e| WriteError::Io {
-        path: path.to_path_buf(),
-        source: e.error,
-    })?;
-    // make the rename itself durable
-    File::open(&dir).and_then(|d| d.sync_all()).map_err(&err)?;
-    Ok(())
+    let _lock = WriterLock::acquire(path, super::update::DEFAULT_WAIT, &mut |_| {})?;
+    durable::write_atomically(path, |f| write_to(index, f, path))
 }
 
 struct Entry {
@@ -226,7 +228,7 @@ struct Entry {
 }
 
 /// Streams sections to `file`, then goes back for the header and the section table.
-fn write_to(index: &Index, file: &mut File, path: &Path) -> Result<(), WriteError> {
+pub(crate) fn write_to(index: &Index, file: &mut File, path: &Path) -> Result<(), WriteError> {
     let err = io_err(path);
     let live: Vec<u32> = (0..index.rows() as u32)
         .filter(|&r| index.live.get(r as usize).is_some_and(|b| *b))

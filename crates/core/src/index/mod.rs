@@ -23,6 +23,7 @@ mod bytes;
 pub mod file;
 mod merge;
 mod row;
+pub mod update;
 
 pub(crate) use bytes::Bytes;
 pub use merge::{GatherRow, GatherSource};
