@@ -1,16 +1,11 @@
-//! `tandem index`: crash safety (a writer killed at random points leaves a valid index, old or
-//! new), expungement and the CLI conventions.
+//! `tandem index`: the round trip, expungement and the CLI conventions (crash safety and the
+//! writer lock are in `writers.rs`).
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::path::Path;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use tandem_core::index::file;
-use tandem_core::simulate::{AllelePools, Simulator};
-use tandem_core::table::{TableOptions, read_path, write_wide};
-use tandem_core::{Index, Kit};
 
 mod common;
 use common::tandem;
@@ -20,72 +15,6 @@ fn nist_path() -> &'static Path {
         env!("CARGO_MANIFEST_DIR"),
         "/../../testdata/nist1036_genotypes_wide.csv"
     ))
-}
-
-#[test]
-fn test_killed_writer_leaves_old_or_new_index() {
-    let dir = tempfile::tempdir().unwrap();
-    let nist = read_path(nist_path(), &TableOptions::default())
-        .unwrap()
-        .profiles;
-    let sim = Simulator::new(AllelePools::from_profiles(&nist), 11);
-    let loci = Kit::GlobalFiler.loci();
-    let base = sim.unrelated_range(0..20_000, &loci, "BASE").unwrap();
-    let more = sim.unrelated_range(0..20_000, &loci, "MORE").unwrap();
-    let base_path = dir.path().join("base.tandem");
-    Index::from_profiles(&base)
-        .unwrap()
-        .write(&base_path)
-        .unwrap();
-    let add_csv = dir.path().join("more.csv");
-    write_wide(std::fs::File::create(&add_csv).unwrap(), &more).unwrap();
-    let path = dir.path().join("db.tandem");
-
-    // how long an uninterrupted add takes
-    std::fs::copy(&base_path, &path).unwrap();
-    let t = Instant::now();
-    let st = tandem()
-        .args(["index", "add", "--index"])
-        .arg(&path)
-        .arg("--input")
-        .arg(&add_csv)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let full = t.elapsed().as_micros().max(1000) as u64;
-    assert_eq!(file::verify(&path).unwrap().len(), 40_000);
-
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut outcomes = [0usize; 2];
-    for _ in 0..12 {
-        std::fs::copy(&base_path, &path).unwrap();
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let delay = seed % (full + full / 4);
-        let mut child = tandem()
-            .args(["index", "add", "--index"])
-            .arg(&path)
-            .arg("--input")
-            .arg(&add_csv)
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_micros(delay));
-        let _ = child.kill(); // SIGKILL: no destructor, no cleanup
-        let _ = child.wait();
-        let index =
-            file::verify(&path).unwrap_or_else(|e| panic!("after a kill at {delay} us: {e}"));
-        match index.len() {
-            20_000 => outcomes[0] += 1,
-            40_000 => outcomes[1] += 1,
-            n => panic!("after a kill at {delay} us the index holds {n} profiles"),
-        }
-    }
-    eprintln!(
-        "old index {} times, new index {} times",
-        outcomes[0], outcomes[1]
-    );
 }
 
 #[test]
