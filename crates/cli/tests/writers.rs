@@ -90,7 +90,7 @@ fn test_concurrent_writers_keep_exactly_the_successful_writes() {
         .map(|w| {
             (0..OPS)
                 .map(|j| {
-                    if next(&mut seed) % 2 == 0 {
+                    if next(&mut seed).is_multiple_of(2) {
                         let batch = people(&sim, 40, &format!("W{w}-{j}"));
                         let csv = dir.path().join(format!("w{w}-{j}.csv"));
                         write_csv(&csv, &batch);
