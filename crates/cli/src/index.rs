@@ -147,15 +147,25 @@ pub fn run(args: &Args) -> Result<Outcome> {
             read,
         } => {
             let t = Instant::now();
+            let options = wait.options(*replace)?;
+            let lock = || {
+                Update::begin_with(out, &options, &mut io::waiting_message(out, wait.wait))
+                    .map_err(refusal_hint)
+            };
+            // rebuilding a file from itself (`--input db.tandem ... --out db.tandem`) is a
+            // read-modify-write: the lock is taken before the read, so no add made meanwhile is
+            // lost; otherwise the inputs are read first and the lock is held only to write
+            let reads_itself = input.iter().any(|i| same_file(i, out));
+            let early = if reads_itself { Some(lock()?) } else { None };
             let profiles = read_inputs(input, *read)?;
             let pb = spinner("building the index");
             let index = Index::from_profiles(&profiles).context("cannot build the index")?;
             drop(profiles);
             pb.set_message("waiting for the writer lock");
-            let options = wait.options(*replace)?;
-            let mut update =
-                Update::begin_with(out, &options, &mut io::waiting_message(out, wait.wait))
-                    .map_err(refusal_hint)?;
+            let mut update = match early {
+                Some(u) => u,
+                None => lock()?,
+            };
             pb.set_message("writing");
             update.commit(&index).map_err(refusal_hint)?;
             drop(update);
@@ -289,6 +299,14 @@ pub fn run(args: &Args) -> Result<Outcome> {
         Command::Info { index, format } => info(index, *format)?,
     }
     Ok(Outcome::Success)
+}
+
+/// True when `a` and `b` name the same existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// The error of an update with the flag that overrides it, if any (a library message never
