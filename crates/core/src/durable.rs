@@ -86,7 +86,8 @@ pub struct LockHolder {
     pub user: String,
     /// Host name.
     pub host: String,
-    /// The command line of the holding process.
+    /// The program and subcommands of the holding process (`tandem index add`), without its
+    /// options and their values.
     pub command: String,
     /// When the lock was taken (UTC, RFC 3339).
     pub since: String,
@@ -109,10 +110,36 @@ impl LockHolder {
             pid: std::process::id(),
             user: user_name(),
             host: host_name(),
-            command: std::env::args().collect::<Vec<_>>().join(" "),
+            command: command_name(),
             since: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         }
     }
+}
+
+/// The program and its subcommands (`tandem index remove`): the arguments before the first
+/// option, with the program's file name only. Options and their values (specimen ids, paths) are
+/// left out, so the lock file never holds an id whose profile is being expunged.
+fn command_name() -> String {
+    let mut args = std::env::args();
+    let program = args
+        .next()
+        .map(|p| {
+            Path::new(&p)
+                .file_name()
+                .map_or(p.clone(), |n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_default();
+    std::iter::once(program)
+        .chain(
+            args.take_while(|a| !a.starts_with('-'))
+                .take(3)
+                .filter(|a| {
+                    a.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                }),
+        )
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The user running this process: `$USER`, `$LOGNAME`, else the numeric uid (`uid 1000`), which
