@@ -8,8 +8,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Args as ClapArgs, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use tandem_core::durable;
+use tandem_core::index::file;
+use tandem_core::index::ledger::{self, Action, Event};
 use tandem_core::index::update::{Update, UpdateError};
-use tandem_core::index::{audit, file};
 use tandem_core::{Index, ProfileId};
 
 use crate::Outcome;
@@ -37,6 +38,8 @@ enum Command {
         #[command(flatten)]
         wait: WaitFlags,
         #[command(flatten)]
+        ledger: LedgerFlags,
+        #[command(flatten)]
         read: ReadFlags,
     },
     /// Add profiles to an index file (rewritten atomically).
@@ -54,10 +57,13 @@ enum Command {
         #[command(flatten)]
         wait: WaitFlags,
         #[command(flatten)]
+        ledger: LedgerFlags,
+        #[command(flatten)]
         read: ReadFlags,
     },
-    /// Expunge profiles: their genetic data is removed from the file, and the audit log beside it
-    /// (`INDEX.audit.jsonl`) records who removed which specimen, when and why.
+    /// Expunge profiles: their genetic data is removed from the file, and the ledger beside it
+    /// (`INDEX.audit.jsonl`) records who removed which specimen, when and why. The removal is
+    /// final: no later add or build takes the specimen back unless it is re-admitted (--readmit).
     Remove {
         /// The index file.
         #[arg(long)]
@@ -68,7 +74,7 @@ enum Command {
         /// A file with one specimen id per line.
         #[arg(long)]
         ids_file: Option<PathBuf>,
-        /// Why (court order, overturned conviction...); recorded in the audit log.
+        /// Why (court order, overturned conviction...); recorded in the ledger.
         #[arg(long)]
         reason: String,
         /// Who asks for the removal (default: $USER).
@@ -77,7 +83,8 @@ enum Command {
         #[command(flatten)]
         wait: WaitFlags,
     },
-    /// Check every checksum and invariant of an index file and its audit log.
+    /// Check every checksum and invariant of an index file and its ledger (the hash chain, the
+    /// head the index was written after, no removed specimen present).
     Verify {
         /// The index file.
         index: PathBuf,
@@ -90,6 +97,50 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: InfoFormat,
     },
+}
+
+/// Who makes a change, and specimens let back in after a removal (`index build` and `add`).
+#[derive(Debug, Clone, ClapArgs)]
+struct LedgerFlags {
+    /// Who makes the change, as recorded in the ledger (default: $USER, $LOGNAME, else the
+    /// passwd entry of the user id; a change with no identity is refused).
+    #[arg(long)]
+    user: Option<String>,
+    /// Let a specimen that was removed (a court order) back in: recorded in the ledger with
+    /// --reason. Without it, a removed specimen in the input is refused.
+    #[arg(long, value_name = "ID", num_args = 1.., requires = "reason")]
+    readmit: Vec<String>,
+    /// Why: recorded in the ledger (required with --readmit).
+    #[arg(long)]
+    reason: Option<String>,
+}
+
+impl LedgerFlags {
+    /// The ledger events of a build or an add of `inputs`: a re-admission first when asked for.
+    fn events(&self, action: Action, inputs: &[PathBuf]) -> Result<Vec<Event>> {
+        let user = ledger::identity(self.user.as_deref())?;
+        let mut events = Vec::new();
+        if !self.readmit.is_empty() {
+            let reason = self
+                .reason
+                .as_deref()
+                .filter(|r| !r.trim().is_empty())
+                .ok_or_else(|| anyhow::anyhow!("--readmit needs a --reason"))?;
+            let mut e = Event::new(Action::Readmit, &user);
+            for id in &self.readmit {
+                e.specimens.push(ProfileId::new(id)?.to_string());
+            }
+            e.reason = Some(reason.to_string());
+            events.push(e);
+        }
+        let mut e = Event::new(action, &user);
+        e.reason = self.reason.clone();
+        for i in inputs {
+            e.inputs.push(ledger::InputDigest::of(i)?);
+        }
+        events.push(e);
+        Ok(events)
+    }
 }
 
 /// Output of `tandem index info`.
@@ -144,10 +195,12 @@ pub fn run(args: &Args) -> Result<Outcome> {
             out,
             replace,
             wait,
+            ledger: record,
             read,
         } => {
             let t = Instant::now();
             let options = wait.options(*replace)?;
+            let events = record.events(Action::Build, input)?;
             let lock = || {
                 Update::begin_with(out, &options, &mut io::waiting_message(out, wait.wait))
                     .map_err(refusal_hint)
@@ -167,7 +220,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
                 None => lock()?,
             };
             pb.set_message("writing");
-            update.commit(&index).map_err(refusal_hint)?;
+            update.commit(&index, &events).map_err(refusal_hint)?;
             drop(update);
             pb.finish_and_clear();
             eprintln!(
@@ -183,9 +236,11 @@ pub fn run(args: &Args) -> Result<Outcome> {
             input,
             replace,
             wait,
+            ledger: record,
             read,
         } => {
             let t = Instant::now();
+            let events = record.events(Action::Add, input)?;
             let profiles = read_inputs(input, *read)?;
             let options = wait.options(ReplaceFlags::default())?;
             // from here to the rename, no other writer changes the file: the profiles go into
@@ -214,7 +269,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
                 r.with_context(|| format!("cannot add specimen {id}; nothing was written"))?;
             }
             pb.set_message("writing");
-            update.commit(&index).map_err(refusal_hint)?;
+            update.commit(&index, &events).map_err(refusal_hint)?;
             drop(update);
             pb.finish_and_clear();
             eprintln!(
@@ -254,45 +309,45 @@ pub fn run(args: &Args) -> Result<Outcome> {
             if ids.is_empty() {
                 bail!("no specimen id to remove");
             }
-            let user = user.clone().unwrap_or_else(durable::user_name);
-            let left = audit::expunge_with(
+            let user = ledger::identity(user.as_deref())?;
+            let left = ledger::expunge_with(
                 index,
                 &ids,
-                reason,
-                &user,
+                (Action::Remove, reason, &user),
                 &options,
                 &mut io::waiting_message(index, wait.wait),
             )
             .map_err(|e| match e {
-                audit::ExpungeError::Update(u) => refusal_hint(u),
+                ledger::ExpungeError::Update(u) => refusal_hint(u),
                 e => e.into(),
             })?;
             eprintln!(
-                "{}: removed {} profiles, {} left; audit log {}",
+                "{}: removed {} profiles, {} left; ledger {}",
                 index.display(),
                 ids.len(),
                 left,
-                audit::log_path(index).display()
+                ledger::log_path(index).display()
             );
         }
         Command::Verify { index } => {
             let t = Instant::now();
             let idx = file::verify(index)?;
-            let pending = audit::check(&idx, index)?;
-            if !pending.is_empty() {
-                bail!(
-                    "{}: the audit log records the removal of {} specimens still in the index (interrupted expungement; run the removal again): {}",
-                    index.display(),
-                    pending.len(),
-                    pending.join(", ")
+            let report = ledger::verify(&idx, index)?;
+            for seq in &report.interrupted {
+                eprintln!(
+                    "tandem: warning: {}: ledger record {seq} belongs to an update interrupted before its index was written (nothing of it is in the index)",
+                    ledger::log_path(index).display()
                 );
             }
             writeln!(
                 io::stdout(),
-                "{}: ok ({} profiles, {} loci, checked in {:.2?})",
+                "{}: ok ({} profiles, {} loci; ledger: {} records, head {}, {} removals in force; checked in {:.2?})",
                 index.display(),
                 idx.len(),
                 idx.loci().len(),
+                report.records,
+                report.head_seq,
+                report.removals_in_force,
                 t.elapsed()
             )?;
         }
@@ -320,6 +375,9 @@ pub fn refusal_hint(e: UpdateError) -> anyhow::Error {
         UpdateError::Lock(durable::LockError::Locked { .. }) => {
             Some("run again when the other writer is done, or wait longer with --wait SECONDS")
         }
+        UpdateError::Ledger(ledger::LedgerError::Removed { .. }) => {
+            Some("--readmit ID --reason TEXT lets it back in, on the record")
+        }
         _ => None,
     };
     let e = anyhow::Error::new(e);
@@ -331,12 +389,30 @@ pub fn refusal_hint(e: UpdateError) -> anyhow::Error {
 
 fn info(path: &Path, format: InfoFormat) -> Result<()> {
     let info = file::info(path)?;
+    // the removals in force, from the ledger (which `verify` checks against the header)
+    let removals = ledger::Ledger::read(path).map(|l| l.removed().len());
     let mut out = io::stdout();
     match format {
-        InfoFormat::Json => writeln!(out, "{}", serde_json::to_string(&info)?)?,
+        InfoFormat::Json => {
+            let mut v = serde_json::to_value(&info)?;
+            v["removals_in_force"] = match &removals {
+                Ok(n) => serde_json::json!(n),
+                Err(_) => serde_json::Value::Null,
+            };
+            writeln!(out, "{v}")?
+        }
         InfoFormat::Text => {
             writeln!(out, "file            {}", path.display())?;
             writeln!(out, "format version  {}", info.format_version)?;
+            writeln!(
+                out,
+                "ledger head     record {} ({})",
+                info.ledger_head_seq, info.ledger_head_hash
+            )?;
+            match &removals {
+                Ok(n) => writeln!(out, "removals        {n} in force")?,
+                Err(e) => writeln!(out, "removals        unknown: {e}")?,
+            }
             writeln!(out, "profiles        {}", info.profiles)?;
             writeln!(
                 out,

@@ -12,7 +12,7 @@ use tandem_core::freq::{FreqOptions, FreqTable};
 use tandem_core::stats::RmpOptions;
 use tandem_core::{Country, Index, ProfileId, SearchOptions};
 use tandem_regional::hits::{self, HitOptions, PairHit};
-use tandem_regional::{MergeError, MergeReport, National, Policy};
+use tandem_regional::{MergeError, MergeOptions, MergeReport, National, Policy};
 
 use crate::Outcome;
 use crate::io::{self, ReadFlags, ReplaceFlags, WaitFlags};
@@ -47,9 +47,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Tsv)]
         format: OutputFormat,
         #[command(flatten)]
-        replace: ReplaceFlags,
-        #[command(flatten)]
-        wait: WaitFlags,
+        explicit: MergeFlags,
     },
     /// Every matching pair of profiles from two different countries.
     Hits {
@@ -124,6 +122,27 @@ enum Command {
     },
 }
 
+/// What a merge does only when told explicitly (each recorded in the regional ledger).
+#[derive(Debug, Clone, ClapArgs)]
+struct MergeFlags {
+    #[command(flatten)]
+    replace: ReplaceFlags,
+    #[command(flatten)]
+    wait: WaitFlags,
+    /// Drop this country's profiles from the regional index (it has no --national in this
+    /// merge); without it, a country of the regional index left out is an error.
+    #[arg(long, value_name = "CC")]
+    drop_country: Vec<Country>,
+    /// Mint a new key for this country, whose key file was lost: every reference of the
+    /// country changes. Without it, a missing key of a country already in the regional index is
+    /// an error.
+    #[arg(long, value_name = "CC")]
+    new_key_for: Vec<Country>,
+    /// Who merges, as recorded in the ledger (default: $USER, $LOGNAME, else the passwd entry).
+    #[arg(long)]
+    user: Option<String>,
+}
+
 /// Matching rules shared by `hits` and `search`.
 #[derive(Debug, Clone, ClapArgs)]
 struct Rules {
@@ -169,16 +188,14 @@ pub fn run(args: &Args) -> Result<Outcome> {
             policy,
             with_hits,
             format,
-            replace,
-            wait,
+            explicit,
         } => merge(
             out,
             national,
             policy.as_ref(),
             *with_hits,
             *format,
-            *replace,
-            wait,
+            explicit,
         ),
         Command::Hits {
             regional,
@@ -228,10 +245,15 @@ fn merge(
     policy: Option<&PathBuf>,
     with_hits: bool,
     format: OutputFormat,
-    replace: ReplaceFlags,
-    wait: &WaitFlags,
+    explicit: &MergeFlags,
 ) -> Result<Outcome> {
-    let options = wait.options(replace)?;
+    let wait = &explicit.wait;
+    let options = MergeOptions {
+        update: wait.options(explicit.replace)?,
+        user: explicit.user.clone(),
+        drop_countries: explicit.drop_country.clone(),
+        new_key_for: explicit.new_key_for.clone(),
+    };
     let t0 = Instant::now();
     let policy = match policy {
         Some(p) => Policy::read(p)?,
@@ -246,6 +268,16 @@ fn merge(
     ) {
         Ok(r) => r,
         Err(MergeError::Update(e)) => return Err(crate::index::refusal_hint(e)),
+        Err(e @ MergeError::WouldDropCountry { .. }) => {
+            return Err(anyhow::anyhow!(
+                "{e}; give its --national, or --drop-country to drop it on the record"
+            ));
+        }
+        Err(e @ MergeError::KeyMissing { .. }) => {
+            return Err(anyhow::anyhow!(
+                "{e} (or, if it is lost for good, --new-key-for the country, on the record)"
+            ));
+        }
         Err(e) => {
             return Err(e)
                 .with_context(|| format!("no regional index written to {}", out.display()));
@@ -549,9 +581,7 @@ fn expunge(
             None => bail!("'{r}' is not a regional reference (CC- and 24 hex digits)"),
         }
     }
-    let user = user
-        .map(String::from)
-        .unwrap_or_else(tandem_core::durable::user_name);
+    let user = tandem_core::index::ledger::identity(user)?;
     let left = tandem_regional::expunge_with(
         regional,
         &ids,
@@ -561,14 +591,14 @@ fn expunge(
         &mut io::waiting_message(regional, wait.wait),
     )
     .map_err(|e| match e {
-        tandem_core::index::audit::ExpungeError::Update(u) => crate::index::refusal_hint(u),
+        tandem_core::index::ledger::ExpungeError::Update(u) => crate::index::refusal_hint(u),
         e => e.into(),
     })?;
     eprintln!(
         "tandem: removed {} reference(s) from {}; {left} profiles left (audit log {})",
         ids.len(),
         regional.display(),
-        tandem_core::index::audit::log_path(regional).display()
+        tandem_core::index::ledger::log_path(regional).display()
     );
     Ok(Outcome::Success)
 }

@@ -36,7 +36,9 @@ fn test_index_cli_round_trip_and_errors() {
         .unwrap();
     let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(info["profiles"], 1036);
-    assert_eq!(info["format_version"], 1);
+    assert_eq!(info["format_version"], 2);
+    assert_eq!(info["ledger_head_seq"], 1);
+    assert_eq!(info["removals_in_force"], 0);
     let out = tandem()
         .args(["index", "verify"])
         .arg(&idx)
@@ -99,7 +101,7 @@ fn test_index_cli_round_trip_and_errors() {
     let index = file::verify(&idx).unwrap();
     assert_eq!(index.len(), 1035);
     let log = std::fs::read_to_string(dir.path().join("db.tandem.audit.jsonl")).unwrap();
-    assert!(log.contains("\"specimen\":\"GT37019\"") && log.contains("\"user\":\"ana\""));
+    assert!(log.contains("\"specimens\":[\"GT37019\"]") && log.contains("\"user\":\"ana\""));
     let bytes = std::fs::read(&idx).unwrap();
     assert!(!bytes.windows(7).any(|w| w == b"GT37019"));
 
@@ -118,15 +120,86 @@ fn test_index_cli_round_trip_and_errors() {
         before,
         "a failed add changed the file"
     );
+    // the removal is final: a re-import of the removed specimen (add --replace, add, build over
+    // the index) is refused, naming it and its removal, and nothing is written
+    let again = dir.path().join("again.csv");
+    std::fs::write(
+        &again,
+        text.lines()
+            .take(1)
+            .chain(text.lines().filter(|l| l.starts_with("GT37019")))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .unwrap();
+    for args in [
+        vec!["index", "add", "--replace", "--index"],
+        vec!["index", "add", "--index"],
+        vec![
+            "index",
+            "build",
+            "--input",
+            nist_path().to_str().unwrap(),
+            "--out",
+        ],
+    ] {
+        let mut cmd = tandem();
+        cmd.args(&args).arg(&idx);
+        if args[1] == "add" {
+            cmd.arg("--input")
+                .arg(if args[2] == "--replace" { &q } else { &again });
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("specimen GT37019 was removed by ledger record 2")
+                && err.contains("--readmit"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(
+            std::fs::read(&idx).unwrap(),
+            before,
+            "{args:?} changed the file"
+        );
+    }
+    // re-admitted explicitly: done, and on the record
     let out = tandem()
         .args(["index", "add", "--replace", "--index"])
         .arg(&idx)
         .arg("--input")
         .arg(&q)
+        .args([
+            "--readmit",
+            "GT37019",
+            "--reason",
+            "conviction reinstated 4/2027",
+            "--user",
+            "ana",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(file::verify(&idx).unwrap().len(), 1036);
+    let log = std::fs::read_to_string(dir.path().join("db.tandem.audit.jsonl")).unwrap();
+    assert!(log.contains("\"action\":\"readmit\"") && log.contains("conviction reinstated"));
+    let out = tandem()
+        .args(["index", "verify"])
+        .arg(&idx)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("4 records, head 4, 0 removals in force")
+    );
 
     // damage: a flipped byte makes verify fail with exit 2 and a message naming the section
     let mut b = std::fs::read(&idx).unwrap();

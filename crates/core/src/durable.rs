@@ -376,7 +376,7 @@ pub fn write_atomically<E>(
 where
     E: From<FileError>,
 {
-    write_with(path, Mode::Replace, write).map(|_| ())
+    write_with(path, Mode::Replace, write, |_| Ok(())).map(|_| ())
 }
 
 /// Creates `path` atomically with `write`'s content, never replacing an existing file: a reader
@@ -389,7 +389,7 @@ pub fn create_atomically<E>(
 where
     E: From<FileError>,
 {
-    write_with(path, Mode::Create, write).map(|_| ())
+    write_with(path, Mode::Create, write, |_| Ok(())).map(|_| ())
 }
 
 /// Like [`write_atomically`], but when `path` already holds exactly the new bytes it is left
@@ -401,13 +401,28 @@ pub fn replace_if_changed<E>(
 where
     E: From<FileError>,
 {
-    write_with(path, Mode::IfChanged, write)
+    write_with(path, Mode::IfChanged, write, |_| Ok(()))
+}
+
+/// [`replace_if_changed`], calling `finish` on the temporary file only when it differs from
+/// `path`, before it is synced and renamed (to stamp what is only worth recording when the file
+/// changes, such as a ledger head). An error from `finish` leaves `path` unchanged.
+pub fn replace_if_changed_then<E>(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> Result<(), E>,
+    finish: impl FnOnce(&mut File) -> Result<(), E>,
+) -> Result<bool, E>
+where
+    E: From<FileError>,
+{
+    write_with(path, Mode::IfChanged, write, finish)
 }
 
 fn write_with<E>(
     path: &Path,
     mode: Mode,
     write: impl FnOnce(&mut File) -> Result<(), E>,
+    finish: impl FnOnce(&mut File) -> Result<(), E>,
 ) -> Result<bool, E>
 where
     E: From<FileError>,
@@ -424,6 +439,15 @@ where
         .map_err(io)?;
     let registered = Registered::new(tmp.path());
     write(tmp.as_file_mut())?;
+    if mode == Mode::IfChanged {
+        tmp.as_file_mut().flush().map_err(io)?;
+        if same_bytes(tmp.path(), path) {
+            drop(registered);
+            tmp.close().map_err(io)?;
+            return Ok(false);
+        }
+    }
+    finish(tmp.as_file_mut())?;
     if mode != Mode::Create
         && let Ok(m) = std::fs::metadata(path)
     {
@@ -431,11 +455,6 @@ where
         tmp.as_file().set_permissions(m.permissions()).map_err(io)?;
     }
     tmp.as_file().sync_all().map_err(io)?;
-    if mode == Mode::IfChanged && same_bytes(tmp.path(), path) {
-        drop(registered);
-        tmp.close().map_err(io)?;
-        return Ok(false);
-    }
     {
         let _renaming = in_flight();
         let done = match mode {

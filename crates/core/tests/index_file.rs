@@ -173,19 +173,19 @@ fn test_truncated_wrong_magic_and_newer_version() {
     ));
     // a newer file: bump the version fields and re-seal the header checksum
     let mut b = good.clone();
-    b[8..10].copy_from_slice(&2u16.to_le_bytes());
-    b[10..12].copy_from_slice(&2u16.to_le_bytes());
+    b[8..10].copy_from_slice(&3u16.to_le_bytes());
+    b[10..12].copy_from_slice(&3u16.to_le_bytes());
     let crc = crc32c::crc32c(&b[..60]);
     b[60..64].copy_from_slice(&crc.to_le_bytes());
     std::fs::write(&bad, &b).unwrap();
     let e = Index::open(&bad).unwrap_err();
     assert!(
-        matches!(e, OpenError::UnsupportedVersion { found: 2, .. }),
+        matches!(e, OpenError::UnsupportedVersion { found: 3, .. }),
         "{e}"
     );
     assert!(
         e.to_string()
-            .contains("index format v2 is not supported; this build reads v1..=v1")
+            .contains("index format v3 is not supported; this build reads v1..=v2")
     );
     // appended bytes
     let mut b = good;
@@ -200,23 +200,55 @@ fn test_truncated_wrong_magic_and_newer_version() {
 #[test]
 fn test_format_v1_fixture_still_opens() {
     // testdata/index-v1.tandem was written by format version 1 from the first 40 NIST 1036
-    // profiles plus the side-table cases of `small_db`; regenerate only with a version bump.
+    // profiles plus the side-table cases of `small_db` (this build writes version 2: the file is
+    // never regenerated).
     let fixture = Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../testdata/index-v1.tandem"
     ));
-    if std::env::var_os("TANDEM_WRITE_FIXTURE").is_some() {
-        Index::from_profiles(&small_db())
-            .unwrap()
-            .write(fixture)
-            .unwrap();
-    }
     let index = file::verify(fixture).unwrap();
     let db = small_db();
     assert_eq!(index.len(), db.len());
     for p in &db {
         assert_eq!(index.get(p.id()).as_ref(), Some(p));
     }
+}
+
+#[test]
+fn test_format_v2_fixture_still_opens() {
+    // testdata/index-v2.tandem: the profiles of the v1 fixture written by format version 2 with
+    // the ledger head (7, bytes 0x01..=0x10) in its header; regenerate only with a version bump.
+    let fixture = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/index-v2.tandem"
+    ));
+    if std::env::var_os("TANDEM_WRITE_FIXTURE").is_some() {
+        let v1 = Index::open(&fixture.with_file_name("index-v1.tandem")).unwrap();
+        let mut bytes = Vec::new();
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path().join("v2.tandem");
+        v1.write(&tmp).unwrap();
+        bytes.extend(std::fs::read(&tmp).unwrap());
+        bytes[36..44].copy_from_slice(&7u64.to_le_bytes());
+        for (i, b) in bytes[44..60].iter_mut().enumerate() {
+            *b = i as u8 + 1;
+        }
+        let crc = crc32c::crc32c(&bytes[..60]);
+        bytes[60..64].copy_from_slice(&crc.to_le_bytes());
+        std::fs::write(fixture, bytes).unwrap();
+    }
+    let index = file::verify(fixture).unwrap();
+    assert_eq!(index.ledger_head().seq, 7);
+    assert_eq!(index.ledger_head().hash[0], 1);
+    assert_eq!(index.ledger_head().hash[15], 16);
+    let db = small_db();
+    assert_eq!(index.len(), db.len());
+    for p in &db {
+        assert_eq!(index.get(p.id()).as_ref(), Some(p));
+    }
+    // the version-1 fixture reads with the zero head
+    let v1 = file::verify(&fixture.with_file_name("index-v1.tandem")).unwrap();
+    assert_eq!(v1.ledger_head(), Default::default());
 }
 
 fn sim_db(n: usize, seed: u64) -> Vec<Profile> {

@@ -205,10 +205,7 @@ fn search_part(
 }
 
 fn pair(q: &Profile, c: &Profile, h: &Hit, freq: Option<(&FreqTable, &RmpOptions)>) -> PairHit {
-    let unknown: Country = match "ZZ".parse() {
-        Ok(c) => c,
-        Err(_) => unreachable!("ZZ is a well-formed code"),
-    };
+    let unknown = Country::UNKNOWN;
     let side = |p: &Profile| Side {
         country: country_of(p).unwrap_or(unknown),
         reference: p.id().clone(),

@@ -52,24 +52,33 @@ pub mod scenario;
 
 use std::path::Path;
 
+use tandem_core::index::ledger::{self, ExpungeError};
+
 pub use hits::{HitOptions, PairHit, RegionalHit, cross_border_hits, search_from};
 pub use key::CountryKey;
-pub use merge::{MergeError, MergeReport, National, merge, merge_with};
+pub use merge::{MergeError, MergeOptions, MergeReport, National, merge, merge_with};
 pub use policy::{Policy, PolicyError, Withheld};
 pub use resolve::{ResolveError, Resolved, resolve};
 
 /// Removes references from a regional index file directly (a court order that cannot wait for
-/// the next national update): every reference must be present, the audit log beside the
-/// regional index (`<regional>.audit.jsonl`) records who removed which reference, when and why
-/// (never any genetic data), and the index is rewritten atomically. Later merges keep these
+/// the next national update): every reference must be present, the ledger beside the regional
+/// index (`<regional>.audit.jsonl`) records who removed which reference, when and why (never
+/// any genetic data), and the index is rewritten atomically. Later merges keep these
 /// references out. Returns the number of profiles left.
 pub fn expunge(
     regional: &Path,
     references: &[tandem_core::ProfileId],
     reason: &str,
     user: &str,
-) -> Result<usize, tandem_core::index::audit::ExpungeError> {
-    tandem_core::index::audit::expunge(regional, references, reason, user)
+) -> Result<usize, ExpungeError> {
+    expunge_with(
+        regional,
+        references,
+        reason,
+        user,
+        &tandem_core::index::update::UpdateOptions::default(),
+        &mut |_| {},
+    )
 }
 
 /// [`expunge`] with the writer lock's wait and the message callback of
@@ -83,6 +92,12 @@ pub fn expunge_with(
     user: &str,
     options: &tandem_core::index::update::UpdateOptions,
     on_wait: &mut dyn FnMut(Option<&tandem_core::durable::LockHolder>),
-) -> Result<usize, tandem_core::index::audit::ExpungeError> {
-    tandem_core::index::audit::expunge_with(regional, references, reason, user, options, on_wait)
+) -> Result<usize, ExpungeError> {
+    ledger::expunge_with(
+        regional,
+        references,
+        (ledger::Action::Expunge, reason, user),
+        options,
+        on_wait,
+    )
 }

@@ -25,8 +25,8 @@ use std::str::FromStr;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use tandem_core::durable::LockHolder;
-use tandem_core::index::audit::{self, ExpungeError};
 use tandem_core::index::file::{self, OpenError};
+use tandem_core::index::ledger::{Action, Event, InputDigest, LedgerError};
 use tandem_core::index::update::{Existing, Update, UpdateError, UpdateOptions};
 use tandem_core::index::{GatherRow, GatherSource};
 use tandem_core::{
@@ -148,9 +148,44 @@ pub enum MergeError {
     /// The regional profiles could not be indexed (e.g. two specimens with the same reference).
     #[error("cannot build the regional index")]
     Index(#[source] IndexError),
-    /// The audit log of the regional index could not be read.
-    #[error("cannot read the expungement log of the regional index")]
-    Log(#[source] ExpungeError),
+    /// A country of the regional index has no national index in this merge: merging would drop
+    /// all its profiles.
+    #[error(
+        "{country} is in the regional index but no national index of {country} was given: merging would drop all its profiles; nothing was written"
+    )]
+    WouldDropCountry {
+        /// The country.
+        country: Country,
+    },
+    /// A country to drop was also given a national index.
+    #[error("{country} was both given a national index and named to be dropped")]
+    DropGiven {
+        /// The country.
+        country: Country,
+    },
+    /// The key of a country already in the regional index is missing: new references would be
+    /// minted, every reference of the country would change and its regional expungements would
+    /// no longer match.
+    #[error(
+        "{path}: the key of {country} is missing, but {country} is already in the regional index: every {country} reference would change; restore the key from its backup; nothing was written"
+    )]
+    KeyMissing {
+        /// The country.
+        country: Country,
+        /// Where the key should be.
+        path: PathBuf,
+    },
+    /// A new key was asked for a country whose key is there.
+    #[error("{path}: a new key was asked for {country}, but its key is there; nothing was written")]
+    KeyPresent {
+        /// The country.
+        country: Country,
+        /// The key file.
+        path: PathBuf,
+    },
+    /// No user identity to record the merge under.
+    #[error(transparent)]
+    Ledger(LedgerError),
     /// The regional index could not be written: another writer held its lock, the change was
     /// refused (an empty result over a regional index, a target that is not an index) or the
     /// file system failed. The old file is unchanged.
@@ -703,14 +738,60 @@ fn build_update(out: &Path, prepared: &[Prepared<'_>]) -> Option<(Index, usize)>
     Some((index, reused))
 }
 
-/// References removed from a regional index by `regional expunge` (its audit log).
+/// References removed from a regional index by `regional expunge` and still in force (its
+/// ledger, [`tandem_core::index::ledger`]).
 pub fn expunged_references(regional: &Path) -> Result<BTreeSet<ProfileId>, MergeError> {
-    let records = audit::read_log(regional).map_err(MergeError::Log)?;
-    Ok(records
-        .into_iter()
-        .filter(|r| r.action == "remove")
-        .filter_map(|r| ProfileId::new(&r.specimen).ok())
-        .collect())
+    let ledger = tandem_core::index::ledger::Ledger::read(regional).map_err(MergeError::Ledger)?;
+    Ok(references_in_force(&ledger))
+}
+
+fn references_in_force(ledger: &tandem_core::index::ledger::Ledger) -> BTreeSet<ProfileId> {
+    ledger
+        .removed()
+        .keys()
+        .filter_map(|r| ProfileId::new(r).ok())
+        .collect()
+}
+
+/// What a merge may do beyond the ordinary, and under whose name it is recorded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MergeOptions {
+    /// The writer lock's wait and the refusals of [`Update`].
+    pub update: UpdateOptions,
+    /// Who merges (default: [`tandem_core::index::ledger::identity`]).
+    pub user: Option<String>,
+    /// Countries of the regional index to drop on purpose (their profiles leave it; recorded).
+    pub drop_countries: Vec<Country>,
+    /// Countries whose lost key is to be replaced by a new one (every reference of the country
+    /// changes; recorded).
+    pub new_key_for: Vec<Country>,
+}
+
+/// The countries a regional index holds now: those of its rows, and those its last merge
+/// recorded.
+fn countries_in(out: &Path, ledger: &tandem_core::index::ledger::Ledger) -> BTreeSet<Country> {
+    let mut found: BTreeSet<Country> = BTreeSet::new();
+    if let Some(last) = ledger
+        .records()
+        .iter()
+        .rev()
+        .find(|r| r.action == Action::Merge)
+    {
+        found.extend(
+            last.countries
+                .iter()
+                .filter_map(|c| c.parse::<Country>().ok()),
+        );
+    }
+    if let Ok(index) = Index::open(out) {
+        let rows = index.rows() as u32;
+        let seen: FxHashSet<Country> = (0..rows)
+            .into_par_iter()
+            .filter_map(|r| index.view(r).and_then(|v| v.country()))
+            .collect();
+        found.extend(seen);
+    }
+    found
 }
 
 /// Merges national indexes into the regional index file `out`, keeping the references expunged
@@ -728,33 +809,82 @@ pub fn merge(
         out,
         nationals,
         policy,
-        &UpdateOptions::default(),
+        &MergeOptions::default(),
         &mut |_| {},
     )
 }
 
 /// [`merge`] as one [`Update`] of `out`: the writer lock is taken first (waiting up to
-/// `options.wait`, calling `on_wait` as [`Update::begin_with`] does), and the expungement log,
-/// the current regional file and the write all happen under it, so a concurrent
-/// `expunge` is never undone and two merges never interleave. A result of no profile over a
-/// regional index that has some is refused unless `options.allow_empty`; an `out` that is not a
-/// Tandem index is refused unless `options.force`.
+/// `options.update.wait`, calling `on_wait` as [`Update::begin_with`] does), and the ledger,
+/// the current regional file and the write all happen under it, so a concurrent `expunge` is
+/// never undone and two merges never interleave. Refused, with `out` unchanged:
+/// * a result of no profile over a regional index that has some (unless
+///   `options.update.allow_empty`), an `out` that is not a Tandem index (unless
+///   `options.update.force`);
+/// * a country of the regional index with no national index (unless named in
+///   `options.drop_countries`);
+/// * a country of the regional index whose key file is missing (unless named in
+///   `options.new_key_for`); a new key for a country whose key is there.
+///
+/// A merge that changes the file appends a [`Action::Merge`] record to the regional ledger
+/// (with the SHA-256 of every national index), preceded by one [`Action::DropCountry`] or
+/// [`Action::NewKey`] record per country dropped or re-keyed.
 pub fn merge_with(
     out: &Path,
     nationals: &[National],
     policy: &Policy,
-    options: &UpdateOptions,
+    options: &MergeOptions,
     on_wait: &mut dyn FnMut(Option<&LockHolder>),
 ) -> Result<MergeReport, MergeError> {
-    if nationals.is_empty() {
-        return Err(MergeError::NoNationals);
-    }
-    let mut update = Update::begin_with(out, options, on_wait).map_err(MergeError::Update)?;
+    check_nationals(nationals)?;
+    let user = tandem_core::index::ledger::identity(options.user.as_deref())
+        .map_err(MergeError::Ledger)?;
+    let mut update =
+        Update::begin_with(out, &options.update, on_wait).map_err(MergeError::Update)?;
     // refuse a target that is not an index before the work, not after it
     if matches!(update.existing(), Existing::Other | Existing::Damaged) {
         update.check(1).map_err(MergeError::Update)?;
     }
-    let expunged = expunged_references(out)?;
+    let mut events: Vec<Event> = Vec::new();
+    let present = countries_in(out, update.ledger());
+    for c in &options.drop_countries {
+        if nationals.iter().any(|n| n.country == *c) {
+            return Err(MergeError::DropGiven { country: *c });
+        }
+    }
+    for c in &present {
+        if !nationals.iter().any(|n| n.country == *c) {
+            if !options.drop_countries.contains(c) {
+                return Err(MergeError::WouldDropCountry { country: *c });
+            }
+            let mut e = Event::new(Action::DropCountry, &user);
+            e.countries = vec![c.to_string()];
+            events.push(e);
+        }
+    }
+    for n in nationals {
+        let key = crate::key::key_path(&n.path);
+        let exists = key.exists();
+        let renew = options.new_key_for.contains(&n.country);
+        if renew && exists {
+            return Err(MergeError::KeyPresent {
+                country: n.country,
+                path: key,
+            });
+        }
+        if !exists && present.contains(&n.country) {
+            if !renew {
+                return Err(MergeError::KeyMissing {
+                    country: n.country,
+                    path: key,
+                });
+            }
+            let mut e = Event::new(Action::NewKey, &user);
+            e.countries = vec![n.country.to_string()];
+            events.push(e);
+        }
+    }
+    let expunged = references_in_force(update.ledger());
     let prepared = prepare(nationals, policy, &expunged)?;
     let (index, reused) = match build_update(out, &prepared) {
         Some(updated) => updated,
@@ -769,8 +899,18 @@ pub fn merge_with(
         reused,
         countries: prepared.into_iter().map(|p| p.report).collect(),
     };
+    let mut merged = Event::new(Action::Merge, &user);
+    let mut sorted: Vec<&National> = nationals.iter().collect();
+    sorted.sort_by_key(|n| n.country);
+    merged.countries = sorted.iter().map(|n| n.country.to_string()).collect();
+    merged.inputs = sorted
+        .par_iter()
+        .map(|n| InputDigest::of(&n.path))
+        .collect::<Result<_, _>>()
+        .map_err(MergeError::Ledger)?;
+    events.push(merged);
     report.changed = update
-        .commit_if_changed(&index)
+        .commit_if_changed(&index, &events)
         .map_err(MergeError::Update)?;
     Ok(report)
 }

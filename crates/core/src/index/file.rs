@@ -17,6 +17,7 @@ use memmap2::Mmap;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
+use super::ledger::{HEAD_HASH_LEN, LedgerHead};
 use super::{Bytes, Codebook, Column, Ids, Index, MAX_CODE, META_WIDTH, SPECIAL, UNTYPED};
 use crate::durable::{self, FileError, LockError, WriterLock};
 use crate::genotype::Genotype;
@@ -25,8 +26,8 @@ use crate::profile::{ProfileId, SpecimenCategory};
 
 /// Magic bytes at the start of every index file.
 pub const MAGIC: [u8; 8] = *b"TANDEMIX";
-/// The format version this build writes.
-pub const CURRENT_VERSION: u16 = 1;
+/// The format version this build writes (2: the ledger head in the header).
+pub const CURRENT_VERSION: u16 = 2;
 /// The oldest format version this build reads.
 pub const OLDEST_VERSION: u16 = 1;
 /// Size of the fixed header.
@@ -216,7 +217,7 @@ fn align_up(x: u64) -> u64 {
 /// (compaction).
 pub fn write(index: &Index, path: &Path) -> Result<(), WriteError> {
     let _lock = WriterLock::acquire(path, super::update::DEFAULT_WAIT, &mut |_| {})?;
-    durable::write_atomically(path, |f| write_to(index, f, path))
+    durable::write_atomically(path, |f| write_to(index, f, path, index.ledger_head))
 }
 
 struct Entry {
@@ -228,7 +229,12 @@ struct Entry {
 }
 
 /// Streams sections to `file`, then goes back for the header and the section table.
-pub(crate) fn write_to(index: &Index, file: &mut File, path: &Path) -> Result<(), WriteError> {
+pub(crate) fn write_to(
+    index: &Index,
+    file: &mut File,
+    path: &Path,
+    head: LedgerHead,
+) -> Result<(), WriteError> {
     let err = io_err(path);
     let live: Vec<u32> = (0..index.rows() as u32)
         .filter(|&r| index.live.get(r as usize).is_some_and(|b| *b))
@@ -406,11 +412,36 @@ pub(crate) fn write_to(index: &Index, file: &mut File, path: &Path) -> Result<()
     header[16..24].copy_from_slice(&(rows as u64).to_le_bytes());
     header[24..32].copy_from_slice(&file_len.to_le_bytes());
     header[32..36].copy_from_slice(&crc32c::crc32c(&table).to_le_bytes());
-    let hcrc = crc32c::crc32c(&header[..60]);
-    header[60..64].copy_from_slice(&hcrc.to_le_bytes());
+    put_ledger_head(&mut header, head);
     file.seek(SeekFrom::Start(0)).map_err(&err)?;
     file.write_all(&header).map_err(&err)?;
     file.write_all(&table).map_err(&err)?;
+    Ok(())
+}
+
+/// Writes the ledger head into a header (bytes 36..60) and recomputes the header checksum.
+fn put_ledger_head(header: &mut [u8; HEADER_LEN], head: LedgerHead) {
+    header[36..44].copy_from_slice(&head.seq.to_le_bytes());
+    header[44..60].copy_from_slice(&head.hash);
+    let hcrc = crc32c::crc32c(&header[..60]);
+    header[60..64].copy_from_slice(&hcrc.to_le_bytes());
+}
+
+/// Replaces the ledger head in the header of a file [`write_to`] wrote (the rest of the file is
+/// unchanged: the head is covered by the header checksum only).
+pub(crate) fn set_ledger_head(
+    file: &mut File,
+    path: &Path,
+    head: LedgerHead,
+) -> Result<(), WriteError> {
+    use std::io::Read;
+    let err = io_err(path);
+    let mut header = [0u8; HEADER_LEN];
+    file.seek(SeekFrom::Start(0)).map_err(&err)?;
+    file.read_exact(&mut header).map_err(&err)?;
+    put_ledger_head(&mut header, head);
+    file.seek(SeekFrom::Start(0)).map_err(&err)?;
+    file.write_all(&header).map_err(&err)?;
     Ok(())
 }
 
@@ -442,6 +473,7 @@ fn le_u64(b: &[u8], at: usize) -> u64 {
 /// A parsed, bounds-checked section table.
 struct Layout {
     rows: usize,
+    head: LedgerHead,
     entries: Vec<Entry>,
 }
 
@@ -554,7 +586,18 @@ fn layout(path: &Path, b: &[u8]) -> Result<Layout, OpenError> {
             crc: le_u32(e, 24),
         });
     }
-    Ok(Layout { rows, entries })
+    // bytes 36..60 were reserved (zero) in version 1: a version-1 file has the zero head
+    let mut hash = [0u8; HEAD_HASH_LEN];
+    hash.copy_from_slice(&b[44..60]);
+    let head = LedgerHead {
+        seq: le_u64(b, 36),
+        hash,
+    };
+    Ok(Layout {
+        rows,
+        head,
+        entries,
+    })
 }
 
 fn find<'a>(path: &Path, l: &'a Layout, kind: Kind, column: u32) -> Result<&'a Entry, OpenError> {
@@ -750,6 +793,7 @@ pub fn open(path: &Path) -> Result<Index, OpenError> {
         countries,
         kits: meta.kits,
         has_postings: false,
+        ledger_head: l.head,
     })
 }
 
@@ -991,6 +1035,10 @@ pub fn verify(path: &Path) -> Result<Index, OpenError> {
 pub struct Info {
     /// Format version of the file.
     pub format_version: u16,
+    /// The ledger record the file was written after (0: none; [`super::ledger`]).
+    pub ledger_head_seq: u64,
+    /// The first bytes of that record's SHA-256, hex.
+    pub ledger_head_hash: String,
     /// Profiles in the file.
     pub profiles: usize,
     /// Loci (columns), canonical names.
@@ -1032,8 +1080,20 @@ pub fn info(path: &Path) -> Result<Info, OpenError> {
         Ids::Heap { offsets, heap, .. } => (offsets.len() + heap.len()) as u64,
         Ids::Owned(v) => v.iter().map(|i| i.as_str().len() as u64 + 4).sum(),
     };
+    let mut head = [0u8; 10];
+    File::open(path)
+        .and_then(|mut f| {
+            use std::io::Read;
+            f.read_exact(&mut head)
+        })
+        .map_err(|source| OpenError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
     Ok(Info {
-        format_version: CURRENT_VERSION,
+        format_version: le_u16(&head, 8),
+        ledger_head_seq: index.ledger_head.seq,
+        ledger_head_hash: hex::encode(index.ledger_head.hash),
         profiles: index.len(),
         loci: index.loci().iter().map(|l| l.name().to_string()).collect(),
         categories,

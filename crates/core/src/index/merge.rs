@@ -801,6 +801,7 @@ impl Index {
             countries: meta.countries,
             kits: meta.kits,
             has_postings: false,
+            ledger_head: super::ledger::LedgerHead::default(),
         })
     }
 

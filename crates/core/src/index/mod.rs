@@ -18,9 +18,9 @@ use crate::locus::Locus;
 use crate::profile::{Profile, ProfileId, SpecimenCategory};
 use crate::search::{Hit, SearchOptions};
 
-pub mod audit;
 mod bytes;
 pub mod file;
+pub mod ledger;
 mod merge;
 mod row;
 pub mod update;
@@ -493,6 +493,8 @@ pub struct Index {
     pub(crate) countries: Vec<crate::profile::Country>,
     pub(crate) kits: Vec<String>,
     pub(crate) has_postings: bool,
+    /// The ledger head of the file this index was opened from ([`ledger`]); zero otherwise.
+    pub(crate) ledger_head: ledger::LedgerHead,
 }
 
 /// Days from 0000-03-01 ... : the Julian day number of 1970-01-01, for dates stored as days.
@@ -744,6 +746,12 @@ impl Index {
     /// Writes the live profiles to an index file atomically (see [`file::write`]).
     pub fn write(&self, path: &std::path::Path) -> Result<(), file::WriteError> {
         file::write(self, path)
+    }
+
+    /// The ledger head stored in the header of the file this index was opened from (zero for an
+    /// index built in memory): how many ledger records the file was written after.
+    pub fn ledger_head(&self) -> ledger::LedgerHead {
+        self.ledger_head
     }
 
     /// True when the genotype columns are read in place from a memory-mapped file.

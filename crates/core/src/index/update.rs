@@ -29,7 +29,7 @@
 //! let mut update = Update::begin(&path, &UpdateOptions::default())?; // locked from here
 //! let mut index = update.open()?;                                    // the current file
 //! index.add(p("OFF-2")?)?;
-//! update.commit(&index)?;                                            // atomic replace
+//! update.commit(&index, &[])?;                                            // atomic replace
 //! drop(update);                                                      // unlocked
 //! assert_eq!(Index::open(&path)?.len(), 2);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -41,7 +41,8 @@ use std::time::Duration;
 
 use super::Index;
 use super::file::{self, OpenError, WriteError};
-use crate::durable::{self, LockError, LockHolder, WriterLock};
+use super::ledger::{Action, Event, Ledger, LedgerError, LedgerHead};
+use crate::durable::{self, FileError, LockError, LockHolder, WriterLock};
 
 /// How an [`Update`] waits for the lock and which destructive changes it allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +118,10 @@ pub enum UpdateError {
         /// The target.
         path: PathBuf,
     },
+    /// The ledger is unsound (broken chain, behind the index), or refuses the change (a removed
+    /// specimen brought back).
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
     /// The target is a Tandem index that cannot be opened.
     #[error("{path}: refusing to replace an index that cannot be opened; nothing was written")]
     Damaged {
@@ -128,6 +133,12 @@ pub enum UpdateError {
     },
 }
 
+impl From<FileError> for UpdateError {
+    fn from(e: FileError) -> Self {
+        UpdateError::Write(e.into())
+    }
+}
+
 /// One read-modify-write of an index file, holding its writer lock until dropped (see the
 /// [module documentation](self)).
 #[derive(Debug)]
@@ -135,6 +146,7 @@ pub struct Update {
     target: PathBuf,
     existing: Existing,
     options: UpdateOptions,
+    ledger: Ledger,
     _lock: WriterLock,
 }
 
@@ -153,11 +165,18 @@ impl Update {
         on_wait: &mut dyn FnMut(Option<&LockHolder>),
     ) -> Result<Update, UpdateError> {
         let lock = WriterLock::acquire(target, options.wait, on_wait)?;
-        let existing = examine(target)?;
+        let (existing, head) = examine(target)?;
+        let ledger = Ledger::read(target)?;
+        // an index must be the one its ledger was last written with; with no index (or one
+        // being replaced by force) the ledger of the path goes on: its removals stay final
+        if let Some(head) = head {
+            ledger.check_head(head)?;
+        }
         Ok(Update {
             target: target.to_path_buf(),
             existing,
             options: *options,
+            ledger,
             _lock: lock,
         })
     }
@@ -170,6 +189,11 @@ impl Update {
     /// What the target holds now (as of the lock, or of this update's last commit).
     pub fn existing(&self) -> Existing {
         self.existing
+    }
+
+    /// The ledger of the target, read and checked under the lock.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
     }
 
     /// Opens the current index under the lock (the error of [`Index::open`] when there is none).
@@ -212,35 +236,71 @@ impl Update {
         Ok(())
     }
 
-    /// Replaces the target with `index` atomically, after the refusals ([`Update::check`]). The
-    /// lock is kept until the `Update` is dropped, so a caller can record what it did (an audit
-    /// log) before another writer starts.
-    pub fn commit(&mut self, index: &Index) -> Result<(), UpdateError> {
-        self.check(index.len())?;
+    /// Replaces the target with `index` atomically, after the refusals ([`Update::check`]) and
+    /// the ledger's ([`Ledger::check_final`]: no removed specimen comes back unless an
+    /// [`Action::Readmit`] event names it). The events are appended to the ledger first, then the
+    /// index is written with the new ledger head in its header. The lock is kept until the
+    /// `Update` is dropped.
+    pub fn commit(&mut self, index: &Index, events: &[Event]) -> Result<(), UpdateError> {
+        self.precheck(index, events)?;
+        let before = self.profiles_before();
+        let head = self.ledger.append(events, before, index.len() as u64)?;
         let path = self.target.clone();
-        durable::write_atomically(&self.target, |f| file::write_to(index, f, &path))?;
+        durable::write_atomically(&self.target, |f| file::write_to(index, f, &path, head))?;
         self.existing = Existing::Index {
             profiles: index.len(),
         };
         Ok(())
     }
 
-    /// [`Update::commit`], leaving the target untouched when it already holds exactly the bytes
-    /// `index` would be written as. Returns whether the target changed.
-    pub fn commit_if_changed(&mut self, index: &Index) -> Result<bool, UpdateError> {
-        self.check(index.len())?;
+    /// [`Update::commit`], leaving the target (and the ledger) untouched when it already holds
+    /// exactly the bytes `index` would be written as. Returns whether the target changed.
+    pub fn commit_if_changed(
+        &mut self,
+        index: &Index,
+        events: &[Event],
+    ) -> Result<bool, UpdateError> {
+        self.precheck(index, events)?;
+        let before = self.profiles_before();
         let path = self.target.clone();
-        let changed =
-            durable::replace_if_changed(&self.target, |f| file::write_to(index, f, &path))?;
+        let current = self.ledger.head();
+        let ledger = &mut self.ledger;
+        let changed = durable::replace_if_changed_then(
+            &self.target,
+            |f| file::write_to(index, f, &path, current).map_err(UpdateError::from),
+            |f| {
+                let head = ledger.append(events, before, index.len() as u64)?;
+                file::set_ledger_head(f, &path, head)?;
+                Ok(())
+            },
+        )?;
         self.existing = Existing::Index {
             profiles: index.len(),
         };
         Ok(changed)
     }
+
+    fn precheck(&self, index: &Index, events: &[Event]) -> Result<(), UpdateError> {
+        self.check(index.len())?;
+        let readmitted: Vec<String> = events
+            .iter()
+            .filter(|e| e.action == Action::Readmit)
+            .flat_map(|e| e.specimens.iter().cloned())
+            .collect();
+        self.ledger.check_final(index, &readmitted)?;
+        Ok(())
+    }
+
+    fn profiles_before(&self) -> Option<u64> {
+        match self.existing {
+            Existing::Index { profiles } => Some(profiles as u64),
+            _ => None,
+        }
+    }
 }
 
 /// What `target` holds: read under the lock, so no writer changes it meanwhile.
-fn examine(target: &Path) -> Result<Existing, UpdateError> {
+fn examine(target: &Path) -> Result<(Existing, Option<LedgerHead>), UpdateError> {
     let mut head = [0u8; 8];
     let read = std::fs::File::open(target).and_then(|mut f| {
         use std::io::Read;
@@ -254,17 +314,20 @@ fn examine(target: &Path) -> Result<Existing, UpdateError> {
         Ok(n)
     });
     match read {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Existing::Absent),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok((Existing::Absent, None)),
         Err(source) => Err(UpdateError::Open(OpenError::Io {
             path: target.to_path_buf(),
             source,
         })),
-        Ok(n) if n < head.len() || head != file::MAGIC => Ok(Existing::Other),
+        Ok(n) if n < head.len() || head != file::MAGIC => Ok((Existing::Other, None)),
         Ok(_) => Ok(match Index::open(target) {
-            Ok(index) => Existing::Index {
-                profiles: index.len(),
-            },
-            Err(_) => Existing::Damaged,
+            Ok(index) => (
+                Existing::Index {
+                    profiles: index.len(),
+                },
+                Some(index.ledger_head()),
+            ),
+            Err(_) => (Existing::Damaged, None),
         }),
     }
 }
@@ -294,7 +357,7 @@ mod tests {
         let before = std::fs::read(&p).unwrap();
         let mut u = Update::begin(&p, &UpdateOptions::default()).unwrap();
         assert_eq!(u.existing(), Existing::Index { profiles: 2 });
-        let e = u.commit(&Index::new()).unwrap_err();
+        let e = u.commit(&Index::new(), &[]).unwrap_err();
         assert!(
             matches!(e, UpdateError::WouldEmpty { profiles: 2, .. }),
             "{e}"
@@ -307,7 +370,7 @@ mod tests {
         };
         Update::begin(&p, &allow)
             .unwrap()
-            .commit(&Index::new())
+            .commit(&Index::new(), &[])
             .unwrap();
         assert_eq!(Index::open(&p).unwrap().len(), 0);
     }
@@ -321,7 +384,7 @@ mod tests {
         let mut u = Update::begin(&p, &UpdateOptions::default()).unwrap();
         assert_eq!(u.existing(), Existing::Other);
         assert!(matches!(
-            u.commit(&index(&["A"])),
+            u.commit(&index(&["A"]), &[]),
             Err(UpdateError::NotAnIndex { .. })
         ));
         assert_eq!(std::fs::read(&p).unwrap(), before);
@@ -332,7 +395,7 @@ mod tests {
         };
         Update::begin(&p, &force)
             .unwrap()
-            .commit(&index(&["A"]))
+            .commit(&index(&["A"]), &[])
             .unwrap();
         assert_eq!(Index::open(&p).unwrap().len(), 1);
     }
@@ -347,7 +410,7 @@ mod tests {
         std::fs::write(&p, &bytes).unwrap();
         let mut u = Update::begin(&p, &UpdateOptions::default()).unwrap();
         assert_eq!(u.existing(), Existing::Damaged);
-        let e = u.commit(&index(&["C"])).unwrap_err();
+        let e = u.commit(&index(&["C"]), &[]).unwrap_err();
         assert!(matches!(e, UpdateError::Damaged { .. }), "{e}");
         assert_eq!(std::fs::read(&p).unwrap(), bytes);
     }
