@@ -7,7 +7,7 @@
 //! it (`prev`; 64 zeros for the first), so editing, removing or reordering a line breaks the
 //! chain at the next one. The index header stores the chain head, the sequence number and the
 //! first 16 bytes of the SHA-256 of the last record, written in the same locked update
-//! ([`Update`](super::update::Update)) as the data: a ledger deleted, truncated, edited at its
+//! ([`Update`]) as the data: a ledger deleted, truncated, edited at its
 //! last line or swapped for an older copy no longer reaches the header's head.
 //!
 //! An update appends (and fsyncs) its records first, then renames the new index into place. A
@@ -15,7 +15,7 @@
 //! [`verify`] reports, and which the next update chains on from.
 //!
 //! A removal is final: [`Ledger::removed`] lists the specimens removed and not re-admitted, and
-//! every [`Update`](super::update::Update) refuses an index that holds one of them unless the same
+//! every [`Update`] refuses an index that holds one of them unless the same
 //! update records its re-admission ([`Action::Readmit`]).
 //!
 //! The chain is tamper-evident, not tamper-proof: it has no secret, so someone who can write both
