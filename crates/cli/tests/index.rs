@@ -201,6 +201,61 @@ fn test_index_cli_round_trip_and_errors() {
         String::from_utf8_lossy(&out.stdout).contains("4 records, head 4, 0 removals in force")
     );
 
+    // a tampered ledger fails verify (exit 2) naming the first bad record, and blocks writers
+    let ledger = dir.path().join("db.tandem.audit.jsonl");
+    let good = std::fs::read_to_string(&ledger).unwrap();
+    std::fs::write(&ledger, good.replacen("court order", "court ordex", 1)).unwrap();
+    let out = tandem()
+        .args(["index", "verify"])
+        .arg(&idx)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 3: record 3 breaks the chain"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let before = std::fs::read(&idx).unwrap();
+    let out = tandem()
+        .args(["index", "remove", "--index"])
+        .arg(&idx)
+        .args(["--id", "GT37019", "--reason", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read(&idx).unwrap(), before);
+    std::fs::remove_file(&ledger).unwrap();
+    let out = tandem()
+        .args(["index", "verify"])
+        .arg(&idx)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the ledger has 0 records"));
+    std::fs::write(&ledger, &good).unwrap();
+
+    // no $USER or $LOGNAME (cron): the user id's passwd name is recorded, never "unknown"
+    let out = tandem()
+        .args(["index", "remove", "--index"])
+        .arg(&idx)
+        .args(["--id", "GT37019", "--reason", "court order 2"])
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = std::fs::read_to_string(&ledger).unwrap();
+    let last = last.lines().last().unwrap().to_string();
+    assert!(
+        !last.contains("\"user\":\"unknown\"") && !last.contains("\"user\":\"\""),
+        "{last}"
+    );
+
     // damage: a flipped byte makes verify fail with exit 2 and a message naming the section
     let mut b = std::fs::read(&idx).unwrap();
     let n = b.len();

@@ -258,6 +258,81 @@ fn test_regional_end_to_end() {
     );
     let log = std::fs::read_to_string(tandem_core::index::ledger::log_path(&out)).unwrap();
     assert!(log.contains(&sv_ref) && !log.contains("NAT") && !log.contains("allele"));
+    let ledger = || std::fs::read_to_string(tandem_core::index::ledger::log_path(&out)).unwrap();
+
+    // SV's key lost: the merge refuses to mint new references (file and ledger untouched) ...
+    let (_, sv_path) = w.nationals.iter().find(|(c, _)| c == "SV").unwrap();
+    let sv_key = tandem_regional::key::key_path(sv_path);
+    std::fs::rename(&sv_key, sv_key.with_extension("lost")).unwrap();
+    let (before, ledger_before) = (std::fs::read(&out).unwrap(), ledger());
+    let o = run(
+        &["regional", "merge", "--out", out_s],
+        &national_args(&w, &[0, 1, 2]),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the key of SV is missing") && stderr(&o).contains("--new-key-for"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!sv_key.exists(), "a key was minted");
+    assert_eq!(std::fs::read(&out).unwrap(), before);
+    assert_eq!(ledger(), ledger_before);
+    // ... unless told, on the record; the expunged SV profile stays out under its new reference
+    let o = run(
+        &["regional", "merge", "--out", out_s, "--new-key-for", "SV"],
+        &national_args(&w, &[0, 1, 2]),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("withheld\tSV\t*\texpunged\t1\n"),
+        "{}",
+        stdout(&o)
+    );
+    let regional = Index::open(&out).unwrap();
+    assert_eq!(regional.len(), 699);
+    assert!(!regional.contains(&sv_ref.parse().unwrap()));
+    let log = ledger();
+    assert!(log.contains("\"action\":\"new_key\"") && log.contains("carried to the references"));
+    assert!(
+        tandem_core::index::ledger::verify(&regional, &out).is_ok(),
+        "the regional ledger verifies"
+    );
+
+    // HN left out: refused (file untouched) unless dropped on the record
+    let before = std::fs::read(&out).unwrap();
+    let o = run(
+        &["regional", "merge", "--out", out_s],
+        &national_args(&w, &[0, 1]),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("HN is in the regional index"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), before);
+    let o = run(
+        &["regional", "merge", "--out", out_s, "--drop-country", "HN"],
+        &national_args(&w, &[0, 1]),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let regional = Index::open(&out).unwrap();
+    assert!(
+        regional
+            .profiles()
+            .all(|p| !p.id().as_str().starts_with("HN-"))
+    );
+    assert!(
+        ledger().contains("\"action\":\"drop_country\",\"countries\":[\"HN\"]")
+            || ledger().contains("drop_country")
+    );
+    // and a made-up country code is no country
+    let o = run(
+        &["regional", "merge", "--out", out_s, "--national"],
+        &[format!("XX={}", sv_path.display())],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
 
 #[test]

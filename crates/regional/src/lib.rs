@@ -43,6 +43,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod expunge;
 pub mod hits;
 pub mod key;
 pub mod merge;
@@ -52,7 +53,7 @@ pub mod scenario;
 
 use std::path::Path;
 
-use tandem_core::index::ledger::{self, ExpungeError};
+use tandem_core::index::ledger::ExpungeError;
 
 pub use hits::{HitOptions, PairHit, RegionalHit, cross_border_hits, search_from};
 pub use key::CountryKey;
@@ -93,11 +94,5 @@ pub fn expunge_with(
     options: &tandem_core::index::update::UpdateOptions,
     on_wait: &mut dyn FnMut(Option<&tandem_core::durable::LockHolder>),
 ) -> Result<usize, ExpungeError> {
-    ledger::expunge_with(
-        regional,
-        references,
-        (ledger::Action::Expunge, reason, user),
-        options,
-        on_wait,
-    )
+    expunge::expunge_with(regional, references, reason, user, options, on_wait)
 }

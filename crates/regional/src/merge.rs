@@ -846,6 +846,7 @@ pub fn merge_with(
         update.check(1).map_err(MergeError::Update)?;
     }
     let mut events: Vec<Event> = Vec::new();
+    let mut rekeyed: Vec<Country> = Vec::new();
     let present = countries_in(out, update.ledger());
     for c in &options.drop_countries {
         if nationals.iter().any(|n| n.country == *c) {
@@ -882,10 +883,28 @@ pub fn merge_with(
             let mut e = Event::new(Action::NewKey, &user);
             e.countries = vec![n.country.to_string()];
             events.push(e);
+            rekeyed.push(n.country);
         }
     }
-    let expunged = references_in_force(update.ledger());
-    let prepared = prepare(nationals, policy, &expunged)?;
+    let mut expunged = references_in_force(update.ledger());
+    let mut prepared = prepare(nationals, policy, &expunged)?;
+    if !rekeyed.is_empty() {
+        // the new keys exist now: the regional expungements of those countries follow their
+        // profiles to their new references (`crate::expunge`)
+        let (refs, fingerprints) = crate::expunge::carry(update.ledger(), nationals, &rekeyed)?;
+        if !refs.is_empty() {
+            expunged.extend(refs.iter().cloned());
+            prepared = prepare(nationals, policy, &expunged)?;
+            let mut e = Event::new(Action::Expunge, &user);
+            e.specimens = refs.iter().map(ToString::to_string).collect();
+            e.fingerprints = fingerprints;
+            e.countries = rekeyed.iter().map(ToString::to_string).collect();
+            e.reason = Some(
+                "regional expungements in force, carried to the references of the new key".into(),
+            );
+            events.push(e);
+        }
+    }
     let (index, reused) = match build_update(out, &prepared) {
         Some(updated) => updated,
         None => (build_full(&prepared)?, 0),

@@ -158,6 +158,10 @@ pub struct Record {
     /// The countries a regional action concerns.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub countries: Vec<String>,
+    /// A regional expungement: one salted one-way fingerprint per reference, in the order of
+    /// `specimens`, so the expungement outlives a lost country key (`docs/REGIONAL.md`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fingerprints: Vec<String>,
     /// Profiles before the change (`None`: there was no index).
     pub profiles_before: Option<u64>,
     /// Profiles after the change.
@@ -182,6 +186,8 @@ pub struct Event {
     pub specimens: Vec<String>,
     /// Countries concerned (regional actions).
     pub countries: Vec<String>,
+    /// Fingerprints of expunged regional references ([`Record::fingerprints`]).
+    pub fingerprints: Vec<String>,
     /// Input files read.
     pub inputs: Vec<InputDigest>,
     /// Why.
@@ -196,6 +202,7 @@ impl Event {
             user: user.to_string(),
             specimens: Vec::new(),
             countries: Vec::new(),
+            fingerprints: Vec::new(),
             inputs: Vec::new(),
             reason: None,
         }
@@ -541,6 +548,7 @@ impl Ledger {
                 action: e.action,
                 specimens: e.specimens.clone(),
                 countries: e.countries.clone(),
+                fingerprints: e.fingerprints.clone(),
                 profiles_before,
                 profiles_after,
                 inputs: e.inputs.clone(),
