@@ -68,7 +68,7 @@ fn parse(fingerprint: &str) -> Option<(Vec<u8>, Vec<u8>)> {
     Some((hex::decode(salt).ok()?, hex::decode(hash).ok()?))
 }
 
-/// Removes references from a regional index file now (see [`crate::expunge`]): one update under
+/// Removes references from a regional index file now (see [`crate::expunge()`]): one update under
 /// the writer lock, recorded as one [`Action::Expunge`] ledger record with a fingerprint per
 /// reference. Returns the number of profiles left.
 pub fn expunge_with(

@@ -82,7 +82,7 @@ pub fn expunge(
     )
 }
 
-/// [`expunge`] with the writer lock's wait and the message callback of
+/// [`expunge()`] with the writer lock's wait and the message callback of
 /// [`Update::begin_with`](tandem_core::index::update::Update::begin_with): the removal is one
 /// update of the regional file, so a merge running at the same time either finishes first (and
 /// the removal then applies to its result) or starts after (and reads the removal in the log).
