@@ -615,6 +615,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn test_country_parse_with_iso_codes_only() {
+        assert!(
+            ISO_3166_ALPHA2.windows(2).all(|w| w[0] < w[1]),
+            "sorted, distinct"
+        );
+        for ok in ["GT", "sv", " HN "] {
+            assert!(ok.parse::<Country>().is_ok(), "{ok}");
+        }
+        for bad in ["XX", "ZZ", "AA", "QZ", "G", "GTM", "G1"] {
+            assert!(bad.parse::<Country>().is_err(), "{bad}");
+        }
+        assert_eq!(Country::UNKNOWN.as_str(), "ZZ");
+    }
+
+    #[test]
     fn test_profile_id_rules() {
         assert!(ProfileId::new("GT37019").is_ok());
         assert!(ProfileId::new("").is_err());

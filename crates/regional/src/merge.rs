@@ -157,6 +157,16 @@ pub enum MergeError {
         /// The country.
         country: Country,
     },
+    /// A national index of a country the policy does not list as a participant.
+    #[error(
+        "{country} is not a participant of the sharing policy ({participants}); nothing was written"
+    )]
+    NotParticipant {
+        /// The country.
+        country: Country,
+        /// The participants the policy lists, comma-separated.
+        participants: String,
+    },
     /// A country to drop was also given a national index.
     #[error("{country} was both given a national index and named to be dropped")]
     DropGiven {
@@ -837,6 +847,18 @@ pub fn merge_with(
     on_wait: &mut dyn FnMut(Option<&LockHolder>),
 ) -> Result<MergeReport, MergeError> {
     check_nationals(nationals)?;
+    if let Some(list) = policy.participants()
+        && let Some(n) = nationals.iter().find(|n| !list.contains(&n.country))
+    {
+        return Err(MergeError::NotParticipant {
+            country: n.country,
+            participants: list
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
     let user = tandem_core::index::ledger::identity(options.user.as_deref())
         .map_err(MergeError::Ledger)?;
     let mut update =

@@ -15,6 +15,9 @@
 //! uncategorised = false   # share profiles without a category? (default true)
 //! ```
 //!
+//! A top-level `participants = ["GT", "SV", "HN"]`, when present, lists the countries that take
+//! part: a merge refuses a national index of any other country.
+//!
 //! Without a policy every profile is shared: a policy only restricts.
 
 use std::collections::BTreeMap;
@@ -167,6 +170,7 @@ pub fn is_mixture(profile: &Profile) -> bool {
 pub struct Policy {
     default: CountryPolicy,
     countries: BTreeMap<Country, CountryPolicy>,
+    participants: Option<Vec<Country>>,
 }
 
 /// The error of reading a policy.
@@ -258,12 +262,33 @@ impl Policy {
 
     /// Parses a policy; `source_name` names it in errors.
     pub fn parse(text: &str, source_name: &str) -> Result<Policy, PolicyError> {
-        let raw: BTreeMap<String, RawCountry> =
-            toml::from_str(text).map_err(|e| PolicyError::Toml {
-                source_name: source_name.to_string(),
-                message: e.message().to_string(),
-            })?;
+        let toml_err = |message: String| PolicyError::Toml {
+            source_name: source_name.to_string(),
+            message,
+        };
+        let mut top: toml::Table =
+            toml::from_str(text).map_err(|e| toml_err(e.message().to_string()))?;
         let mut policy = Policy::default();
+        if let Some(list) = top.remove("participants") {
+            let names: Vec<String> = list
+                .try_into()
+                .map_err(|e: toml::de::Error| toml_err(format!("participants: {}", e.message())))?;
+            let mut countries = Vec::with_capacity(names.len());
+            for name in names {
+                countries.push(Country::from_str(&name).map_err(|_| {
+                    PolicyError::UnknownCountry {
+                        source_name: source_name.to_string(),
+                        table: format!("participants: {name}"),
+                    }
+                })?);
+            }
+            countries.sort();
+            countries.dedup();
+            policy.participants = Some(countries);
+        }
+        let raw: BTreeMap<String, RawCountry> = toml::Value::Table(top)
+            .try_into()
+            .map_err(|e: toml::de::Error| toml_err(e.message().to_string()))?;
         let mut tables: Vec<(Option<Country>, RawCountry)> = Vec::new();
         for (name, table) in raw {
             if name == "default" {
@@ -288,6 +313,12 @@ impl Policy {
             }
         }
         Ok(policy)
+    }
+
+    /// The participating countries the policy names (`participants = ["GT", "SV", "HN"]` at the
+    /// top of the file), if it names them: a merge refuses a national index of any other country.
+    pub fn participants(&self) -> Option<&[Country]> {
+        self.participants.as_deref()
     }
 
     /// The policy of `country` (the default when the file names it not).

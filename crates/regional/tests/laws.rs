@@ -455,6 +455,16 @@ fn test_bad_inputs_write_nothing() {
     assert!(e.to_string().contains("panel"), "{e}");
     assert!(!dir.path().join("new.tdx").exists());
 
+    // a country the policy does not list as a participant, and a code that is no country
+    let only_gt = Policy::parse("participants = [\"GT\", \"HN\"]\n", "p").unwrap();
+    let e = merge(&out, &[gt.clone(), sv.clone()], &only_gt).unwrap_err();
+    assert!(
+        matches!(e, MergeError::NotParticipant { .. }) && e.to_string().contains("SV"),
+        "{e}"
+    );
+    assert!(Policy::parse("participants = [\"GT\", \"XX\"]\n", "p").is_err());
+    assert!(Policy::parse("[XX]\nmin_loci = 8\n", "p").is_err());
+
     // a country of the regional index left out is not dropped silently
     let e = merge(&out, std::slice::from_ref(&gt), &Policy::share_all()).unwrap_err();
     assert!(

@@ -304,7 +304,7 @@ pub enum LedgerError {
     },
     /// An update that removes specimens was interrupted before its index was written.
     #[error(
-        "{path}: ledger record {seq} removes {specimens} still in the index: the removal was interrupted; run it again"
+        "{path}: ledger record {seq} removes {specimens} still in the index: the removal was interrupted, or an older copy of the index was restored; run it again"
     )]
     InterruptedRemoval {
         /// The index.
