@@ -211,8 +211,8 @@ fn figures(s: &mut Setup) {
         merge(&fresh, &s.nationals, &policy).expect("rebuild")
     });
     assert_eq!(
-        std::fs::read(&out).expect("read"),
-        std::fs::read(&fresh).expect("read"),
+        profiles_bytes(&out),
+        profiles_bytes(&fresh),
         "update differs from a full rebuild"
     );
     eprintln!("update == full rebuild: byte-identical");
@@ -249,4 +249,13 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     criterion_groups(&mut c, &s);
     c.final_summary();
+}
+
+/// The bytes of an index file with the ledger head (header bytes 36..60) and the header checksum
+/// zeroed: an update and a full rebuild hold the same profiles byte for byte, but each file
+/// records the ledger record it was written after.
+fn profiles_bytes(path: &std::path::Path) -> Vec<u8> {
+    let mut b = std::fs::read(path).expect("read");
+    b[36..64].fill(0);
+    b
 }
