@@ -339,6 +339,13 @@ pub fn run(args: &Args) -> Result<Outcome> {
                     ledger::log_path(index).display()
                 );
             }
+            if report.torn_bytes > 0 {
+                eprintln!(
+                    "tandem: warning: {}: the last {} bytes are a record torn by a crash during its append (never committed; the next update cuts them)",
+                    ledger::log_path(index).display(),
+                    report.torn_bytes
+                );
+            }
             writeln!(
                 io::stdout(),
                 "{}: ok ({} profiles, {} loci; ledger: {} records, head {}, {} removals in force; checked in {:.2?})",

@@ -25,7 +25,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -378,6 +378,8 @@ pub struct Ledger {
     path: PathBuf,
     records: Vec<Record>,
     hashes: Vec<[u8; 32]>,
+    /// Where a torn last line (no newline: a crash during an append) starts.
+    torn: Option<u64>,
 }
 
 impl Ledger {
@@ -389,20 +391,27 @@ impl Ledger {
             path: path.clone(),
             records: Vec::new(),
             hashes: Vec::new(),
+            torn: None,
         };
-        let f = match std::fs::File::open(&path) {
-            Ok(f) => f,
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(ledger),
             Err(source) => return Err(LedgerError::Io { path, source }),
         };
+        // every record is written with its newline in one fsynced append, before the index that
+        // names it: bytes after the last newline are a record torn by a crash, never committed
+        let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        if complete < bytes.len() {
+            ledger.torn = Some(complete as u64);
+        }
         let mut prev = genesis();
-        for (n, line) in io::BufReader::new(f).split(b'\n').enumerate() {
-            let line = line.map_err(|source| LedgerError::Io {
-                path: path.clone(),
-                source,
-            })?;
+        for (n, line) in bytes[..complete]
+            .split_inclusive(|&b| b == b'\n')
+            .enumerate()
+        {
+            let line = &line[..line.len() - 1];
             let record: Record =
-                serde_json::from_slice(&line).map_err(|e| LedgerError::Malformed {
+                serde_json::from_slice(line).map_err(|e| LedgerError::Malformed {
                     path: path.clone(),
                     line: n + 1,
                     message: e.to_string(),
@@ -425,12 +434,18 @@ impl Ledger {
                         .into(),
                 ));
             }
-            let hash: [u8; 32] = Sha256::digest(&line).into();
+            let hash: [u8; 32] = Sha256::digest(line).into();
             prev = hex::encode(hash);
             ledger.records.push(record);
             ledger.hashes.push(hash);
         }
         Ok(ledger)
+    }
+
+    /// Bytes after the last complete record: a record torn by a crash during its append (never
+    /// committed: the index that would name it was not written). The next append cuts them.
+    pub fn torn_tail(&self) -> Option<u64> {
+        self.torn
     }
 
     /// The ledger file.
@@ -568,6 +583,10 @@ impl Ledger {
             opts.mode(0o600);
         }
         let mut f = opts.open(&self.path).map_err(err)?;
+        if let Some(at) = self.torn.take() {
+            // under the writer lock: the torn bytes of a crashed append go before this one
+            f.set_len(at).map_err(err)?;
+        }
         f.write_all(&buf).map_err(err)?;
         f.sync_all().map_err(err)?;
         for (r, h) in new {
@@ -592,6 +611,8 @@ pub struct LedgerReport {
     /// Records after the header's head: an update interrupted before its index was written
     /// (harmless unless it removed specimens, which [`verify`] reports as an error).
     pub interrupted: Vec<u64>,
+    /// Bytes of a record torn by a crash during its append (cut by the next update).
+    pub torn_bytes: u64,
 }
 
 /// Checks the ledger of `index` (opened from `index_path`): the chain, that it reaches the
@@ -644,6 +665,9 @@ pub fn verify(index: &Index, index_path: &Path) -> Result<LedgerReport, LedgerEr
         head_hash: hex::encode(head.hash),
         removals_in_force: removed.len(),
         interrupted: after.iter().map(|r| r.seq).collect(),
+        torn_bytes: ledger.torn.map_or(0, |at| {
+            std::fs::metadata(&ledger.path).map_or(0, |m| m.len() - at)
+        }),
     })
 }
 
@@ -875,6 +899,30 @@ mod tests {
         let index = file::verify(&path).unwrap();
         let report = verify(&index, &path).unwrap();
         assert_eq!((report.records, report.head_seq), (2, 2));
+    }
+
+    #[test]
+    fn test_read_with_torn_last_line_ignores_it_and_append_cuts_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.tandem");
+        let ids = db(&path, 4);
+        expunge(&path, &ids[..1], "order 1", "ana").unwrap();
+        // a crash in the middle of the next append
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(log_path(&path))
+            .unwrap();
+        f.write_all(b"{\"seq\":2,\"prev\":\"ab").unwrap();
+        drop(f);
+        let index = file::verify(&path).unwrap();
+        let report = verify(&index, &path).unwrap();
+        assert_eq!((report.records, report.torn_bytes), (1, 19));
+        expunge(&path, &ids[1..2], "order 2", "ana").unwrap();
+        let ledger = Ledger::read(&path).unwrap();
+        assert_eq!(ledger.records().len(), 2);
+        assert_eq!(ledger.torn_tail(), None);
+        let index = file::verify(&path).unwrap();
+        assert_eq!(verify(&index, &path).unwrap().torn_bytes, 0);
     }
 
     #[test]
