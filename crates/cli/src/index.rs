@@ -7,10 +7,9 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Args as ClapArgs, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use tandem_core::durable;
 use tandem_core::index::file;
 use tandem_core::index::ledger::{self, Action, Event};
-use tandem_core::index::update::{Update, UpdateError};
+use tandem_core::index::update::Update;
 use tandem_core::{Index, ProfileId};
 
 use crate::Outcome;
@@ -203,7 +202,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
             let events = record.events(Action::Build, input)?;
             let lock = || {
                 Update::begin_with(out, &options, &mut io::waiting_message(out, wait.wait))
-                    .map_err(refusal_hint)
+                    .map_err(io::refusal_hint)
             };
             // rebuilding a file from itself (`--input db.tandem ... --out db.tandem`) is a
             // read-modify-write: the lock is taken before the read, so no add made meanwhile is
@@ -220,7 +219,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
                 None => lock()?,
             };
             pb.set_message("writing");
-            update.commit(&index, &events).map_err(refusal_hint)?;
+            update.commit(&index, &events).map_err(io::refusal_hint)?;
             drop(update);
             pb.finish_and_clear();
             eprintln!(
@@ -247,7 +246,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
             // the index as it is now, not as it was when this command started
             let mut update =
                 Update::begin_with(path, &options, &mut io::waiting_message(path, wait.wait))
-                    .map_err(refusal_hint)?;
+                    .map_err(io::refusal_hint)?;
             let mut index = update.open()?;
             let before = index.len();
             // check everything first: nothing is written unless every profile can go in
@@ -269,7 +268,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
                 r.with_context(|| format!("cannot add specimen {id}; nothing was written"))?;
             }
             pb.set_message("writing");
-            update.commit(&index, &events).map_err(refusal_hint)?;
+            update.commit(&index, &events).map_err(io::refusal_hint)?;
             drop(update);
             pb.finish_and_clear();
             eprintln!(
@@ -310,15 +309,21 @@ pub fn run(args: &Args) -> Result<Outcome> {
                 bail!("no specimen id to remove");
             }
             let user = ledger::identity(user.as_deref())?;
+            let removal = ledger::Removal {
+                action: Action::Remove,
+                reason,
+                user: &user,
+                fingerprint: None,
+            };
             let left = ledger::expunge_with(
                 index,
                 &ids,
-                (Action::Remove, reason, &user),
+                &removal,
                 &options,
                 &mut io::waiting_message(index, wait.wait),
             )
             .map_err(|e| match e {
-                ledger::ExpungeError::Update(u) => refusal_hint(u),
+                ledger::ExpungeError::Update(u) => io::refusal_hint(u),
                 e => e.into(),
             })?;
             eprintln!(
@@ -368,29 +373,6 @@ fn same_file(a: &Path, b: &Path) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
-    }
-}
-
-/// The error of an update with the flag that overrides it, if any (a library message never
-/// names a flag; the CLI adds the hint).
-pub fn refusal_hint(e: UpdateError) -> anyhow::Error {
-    let hint = match &e {
-        UpdateError::WouldEmpty { .. } => Some("--allow-empty replaces it anyway"),
-        UpdateError::NotAnIndex { .. } | UpdateError::Damaged { .. } => {
-            Some("--force replaces it anyway")
-        }
-        UpdateError::Lock(durable::LockError::Locked { .. }) => {
-            Some("run again when the other writer is done, or wait longer with --wait SECONDS")
-        }
-        UpdateError::Ledger(ledger::LedgerError::Removed { .. }) => {
-            Some("--readmit ID --reason TEXT lets it back in, on the record")
-        }
-        _ => None,
-    };
-    let e = anyhow::Error::new(e);
-    match hint {
-        Some(h) => anyhow::anyhow!("{}; {h}", io::error_chain(&e)),
-        None => e,
     }
 }
 

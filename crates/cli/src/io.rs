@@ -18,7 +18,7 @@ use tandem_cmf::import::{self, Format, ImportError, ImportOptions};
 use tandem_cmf::{CmfSpecimen, Header, Release};
 use tandem_core::Profile;
 use tandem_core::durable::{self, LockHolder};
-use tandem_core::index::update::UpdateOptions;
+use tandem_core::index::update::{UpdateError, UpdateOptions};
 
 /// How leniently input files are read (the `--allow-custom-loci`, `--ignore-unknown-columns`,
 /// `--lenient` and `--cmf-release` flags).
@@ -262,6 +262,29 @@ pub fn defer_interrupts() {
 /// True once a deferred Ctrl-C was received.
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// The error of an update with the flag that overrides it, if any (a library message never
+/// names a flag; the CLI adds the hint).
+pub fn refusal_hint(e: UpdateError) -> anyhow::Error {
+    let hint = match &e {
+        UpdateError::WouldEmpty { .. } => Some("--allow-empty replaces it anyway"),
+        UpdateError::NotAnIndex { .. } | UpdateError::Damaged { .. } => {
+            Some("--force replaces it anyway")
+        }
+        UpdateError::Lock(durable::LockError::Locked { .. }) => {
+            Some("run again when the other writer is done, or wait longer with --wait SECONDS")
+        }
+        UpdateError::Ledger(tandem_core::index::ledger::LedgerError::Removed { .. }) => {
+            Some("--readmit ID --reason TEXT lets it back in, on the record")
+        }
+        _ => None,
+    };
+    let e = anyhow::Error::new(e);
+    match hint {
+        Some(h) => anyhow::anyhow!("{}; {h}", error_chain(&e)),
+        None => e,
+    }
 }
 
 /// Prints one warning per line on stderr.

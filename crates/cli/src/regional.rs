@@ -267,7 +267,7 @@ fn merge(
         &mut io::waiting_message(out, wait.wait),
     ) {
         Ok(r) => r,
-        Err(MergeError::Update(e)) => return Err(crate::index::refusal_hint(e)),
+        Err(MergeError::Update(e)) => return Err(io::refusal_hint(e)),
         Err(e @ MergeError::WouldDropCountry { .. }) => {
             return Err(anyhow::anyhow!(
                 "{e}; give its --national, or --drop-country to drop it on the record"
@@ -591,7 +591,7 @@ fn expunge(
         &mut io::waiting_message(regional, wait.wait),
     )
     .map_err(|e| match e {
-        tandem_core::index::ledger::ExpungeError::Update(u) => crate::index::refusal_hint(u),
+        tandem_core::index::ledger::ExpungeError::Update(u) => io::refusal_hint(u),
         e => e.into(),
     })?;
     eprintln!(

@@ -142,15 +142,11 @@ fn command_name() -> String {
         .join(" ")
 }
 
-/// The user running this process: `$USER`, `$LOGNAME`, else the numeric uid (`uid 1000`), which
-/// is what cron gives a job that sets neither.
+/// The user running this process, as the lock file describes its holder: [`login_name`], else
+/// the numeric uid (`uid 1000`).
 pub fn user_name() -> String {
-    for var in ["USER", "LOGNAME"] {
-        if let Ok(u) = std::env::var(var)
-            && !u.trim().is_empty()
-        {
-            return u;
-        }
+    if let Some(name) = login_name() {
+        return name;
     }
     #[cfg(unix)]
     {
@@ -160,6 +156,39 @@ pub fn user_name() -> String {
         }
     }
     "unknown".into()
+}
+
+/// The login name of this process's user: `$USER`, `$LOGNAME`, else the passwd entry of its user
+/// id (what a job run by cron has); `None` when none gives a name.
+pub fn login_name() -> Option<String> {
+    for var in ["USER", "LOGNAME"] {
+        if let Ok(u) = std::env::var(var)
+            && !u.trim().is_empty()
+        {
+            return Some(u.trim().to_string());
+        }
+    }
+    passwd_name()
+}
+
+/// The name of this process's user id in `/etc/passwd`.
+fn passwd_name() -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let uid = std::fs::metadata("/proc/self").ok()?.uid().to_string();
+        let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+        passwd.lines().find_map(|l| {
+            let mut f = l.split(':');
+            let name = f.next()?;
+            let _ = f.next()?;
+            (f.next()? == uid && !name.is_empty()).then(|| name.to_string())
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
 }
 
 /// The host name (Linux `/proc/sys/kernel/hostname`, `$HOSTNAME`, `$COMPUTERNAME`).
@@ -393,21 +422,11 @@ where
 }
 
 /// Like [`write_atomically`], but when `path` already holds exactly the new bytes it is left
-/// untouched (same modification time, same inode). Returns whether `path` changed.
+/// untouched (same modification time, same inode). `finish` is called on the temporary file
+/// only when it differs from `path`, before it is synced and renamed (to stamp what is only
+/// worth recording when the file changes, such as a ledger head); an error from it leaves
+/// `path` unchanged. Returns whether `path` changed.
 pub fn replace_if_changed<E>(
-    path: &Path,
-    write: impl FnOnce(&mut File) -> Result<(), E>,
-) -> Result<bool, E>
-where
-    E: From<FileError>,
-{
-    write_with(path, Mode::IfChanged, write, |_| Ok(()))
-}
-
-/// [`replace_if_changed`], calling `finish` on the temporary file only when it differs from
-/// `path`, before it is synced and renamed (to stamp what is only worth recording when the file
-/// changes, such as a ledger head). An error from `finish` leaves `path` unchanged.
-pub fn replace_if_changed_then<E>(
     path: &Path,
     write: impl FnOnce(&mut File) -> Result<(), E>,
     finish: impl FnOnce(&mut File) -> Result<(), E>,
@@ -574,9 +593,9 @@ mod tests {
             let p = p.clone();
             move |f: &mut File| f.write_all(bytes).map_err(|e| io_of(&p, e))
         };
-        assert!(replace_if_changed(&p, w(b"abc")).unwrap());
-        assert!(!replace_if_changed(&p, w(b"abc")).unwrap());
-        assert!(replace_if_changed(&p, w(b"abd")).unwrap());
+        assert!(replace_if_changed(&p, w(b"abc"), |_| Ok(())).unwrap());
+        assert!(!replace_if_changed(&p, w(b"abc"), |_| Ok(())).unwrap());
+        assert!(replace_if_changed(&p, w(b"abd"), |_| Ok(())).unwrap());
         assert_eq!(std::fs::read(&p).unwrap(), b"abd");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }

@@ -20,8 +20,8 @@ use std::path::Path;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use tandem_core::durable::LockHolder;
-use tandem_core::index::ledger::{Action, Event, ExpungeError, Ledger};
-use tandem_core::index::update::{Update, UpdateOptions};
+use tandem_core::index::ledger::{self, Action, ExpungeError, Ledger, Removal};
+use tandem_core::index::update::UpdateOptions;
 use tandem_core::{Country, Index, Profile, ProfileId};
 
 use crate::key::{CountryKey, reference_country};
@@ -69,8 +69,8 @@ fn parse(fingerprint: &str) -> Option<(Vec<u8>, Vec<u8>)> {
 }
 
 /// Removes references from a regional index file now (see [`crate::expunge()`]): one update under
-/// the writer lock, recorded as one [`Action::Expunge`] ledger record with a fingerprint per
-/// reference. Returns the number of profiles left.
+/// the writer lock ([`ledger::expunge_with`]), recorded as one [`Action::Expunge`] ledger record
+/// with a fingerprint per reference under a fresh salt. Returns the number of profiles left.
 pub fn expunge_with(
     regional: &Path,
     references: &[ProfileId],
@@ -79,35 +79,18 @@ pub fn expunge_with(
     options: &UpdateOptions,
     on_wait: &mut dyn FnMut(Option<&LockHolder>),
 ) -> Result<usize, ExpungeError> {
-    if reason.trim().is_empty() {
-        return Err(ExpungeError::NoReason);
-    }
-    let options = UpdateOptions {
-        allow_empty: true,
-        ..*options
-    };
-    let mut update = Update::begin_with(regional, &options, on_wait)?;
-    let mut index = update.open()?;
     let mut salt = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut salt);
-    let mut event = Event::new(Action::Expunge, user);
-    for r in references {
-        let profile = index.get(r).ok_or_else(|| ExpungeError::NotFound {
-            path: regional.to_path_buf(),
-            specimen: r.to_string(),
-        })?;
-        let country = reference_country(r).unwrap_or(Country::UNKNOWN);
-        event.specimens.push(r.to_string());
-        event
-            .fingerprints
-            .push(fingerprint(&salt, country, &profile));
-    }
-    for r in references {
-        index.remove(r);
-    }
-    event.reason = Some(reason.to_string());
-    update.commit(&index, &[event])?;
-    Ok(index.len())
+    let print = |r: &ProfileId, p: &Profile| {
+        fingerprint(&salt, reference_country(r).unwrap_or(Country::UNKNOWN), p)
+    };
+    let removal = Removal {
+        action: Action::Expunge,
+        reason,
+        user,
+        fingerprint: Some(&print),
+    };
+    ledger::expunge_with(regional, references, &removal, options, on_wait)
 }
 
 /// For a merge that mints a new key for the `rekeyed` countries (after the key was created):

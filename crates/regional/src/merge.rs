@@ -201,15 +201,6 @@ pub enum MergeError {
     /// file system failed. The old file is unchanged.
     #[error("cannot write the regional index")]
     Update(#[source] UpdateError),
-    /// Another I/O error on the output.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
 }
 
 /// Shared and withheld profiles of one country and category.
@@ -777,31 +768,30 @@ pub struct MergeOptions {
     pub new_key_for: Vec<Country>,
 }
 
-/// The countries a regional index holds now: those of its rows, and those its last merge
-/// recorded.
+/// The countries of the regional index: those its last merge recorded (its rows can only hold
+/// fewer: expungements remove rows), else, for a file no recorded merge wrote, those of its rows.
 fn countries_in(out: &Path, ledger: &tandem_core::index::ledger::Ledger) -> BTreeSet<Country> {
-    let mut found: BTreeSet<Country> = BTreeSet::new();
     if let Some(last) = ledger
         .records()
         .iter()
         .rev()
         .find(|r| r.action == Action::Merge)
     {
-        found.extend(
-            last.countries
-                .iter()
-                .filter_map(|c| c.parse::<Country>().ok()),
-        );
+        return last
+            .countries
+            .iter()
+            .filter_map(|c| c.parse::<Country>().ok())
+            .collect();
     }
-    if let Ok(index) = Index::open(out) {
-        let rows = index.rows() as u32;
-        let seen: FxHashSet<Country> = (0..rows)
+    match Index::open(out) {
+        Ok(index) => (0..index.rows() as u32)
             .into_par_iter()
             .filter_map(|r| index.view(r).and_then(|v| v.country()))
-            .collect();
-        found.extend(seen);
+            .collect::<FxHashSet<Country>>()
+            .into_iter()
+            .collect(),
+        Err(_) => BTreeSet::new(),
     }
-    found
 }
 
 /// Merges national indexes into the regional index file `out`, keeping the references expunged

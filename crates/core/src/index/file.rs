@@ -473,6 +473,7 @@ fn le_u64(b: &[u8], at: usize) -> u64 {
 /// A parsed, bounds-checked section table.
 struct Layout {
     rows: usize,
+    version: u16,
     head: LedgerHead,
     entries: Vec<Entry>,
 }
@@ -595,6 +596,7 @@ fn layout(path: &Path, b: &[u8]) -> Result<Layout, OpenError> {
     };
     Ok(Layout {
         rows,
+        version,
         head,
         entries,
     })
@@ -646,6 +648,11 @@ fn check_crc(path: &Path, b: &[u8], e: &Entry) -> Result<(), OpenError> {
 /// read); [`verify`] checks them. Postings are not stored: the opened index answers by scanning
 /// until [`Index::build_postings`] is called.
 pub fn open(path: &Path) -> Result<Index, OpenError> {
+    open_versioned(path).map(|(index, _)| index)
+}
+
+/// [`open`], with the format version of the file.
+fn open_versioned(path: &Path) -> Result<(Index, u16), OpenError> {
     let ioe = |source| OpenError::Io {
         path: path.to_path_buf(),
         source,
@@ -777,7 +784,7 @@ pub fn open(path: &Path) -> Result<Index, OpenError> {
             format!("{} sections for {ncol} columns", l.entries.len()),
         ));
     }
-    Ok(Index {
+    let index = Index {
         columns,
         column_of,
         ids: Ids::Heap {
@@ -794,7 +801,8 @@ pub fn open(path: &Path) -> Result<Index, OpenError> {
         kits: meta.kits,
         has_postings: false,
         ledger_head: l.head,
-    })
+    };
+    Ok((index, l.version))
 }
 
 /// Opens an index file and checks everything: every section checksum and every internal
@@ -1055,7 +1063,7 @@ pub struct Info {
 
 /// Reads the summary of an index file (cheap: [`open`] plus one pass over the row metadata).
 pub fn info(path: &Path) -> Result<Info, OpenError> {
-    let index = open(path)?;
+    let (index, format_version) = open_versioned(path)?;
     let file_bytes = std::fs::metadata(path)
         .map_err(|source| OpenError::Io {
             path: path.to_path_buf(),
@@ -1080,18 +1088,8 @@ pub fn info(path: &Path) -> Result<Info, OpenError> {
         Ids::Heap { offsets, heap, .. } => (offsets.len() + heap.len()) as u64,
         Ids::Owned(v) => v.iter().map(|i| i.as_str().len() as u64 + 4).sum(),
     };
-    let mut head = [0u8; 10];
-    File::open(path)
-        .and_then(|mut f| {
-            use std::io::Read;
-            f.read_exact(&mut head)
-        })
-        .map_err(|source| OpenError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
     Ok(Info {
-        format_version: le_u16(&head, 8),
+        format_version,
         ledger_head_seq: index.ledger_head.seq,
         ledger_head_hash: hex::encode(index.ledger_head.hash),
         profiles: index.len(),

@@ -35,7 +35,7 @@ use super::Index;
 use super::file::{OpenError, WriteError};
 use super::update::{Update, UpdateError, UpdateOptions};
 use crate::durable::{self, LockHolder};
-use crate::profile::ProfileId;
+use crate::profile::{Profile, ProfileId};
 
 /// Bytes of the record hash kept in the index header.
 pub const HEAD_HASH_LEN: usize = 16;
@@ -330,36 +330,9 @@ pub fn log_path(index: &Path) -> PathBuf {
 /// the passwd entry of the process's user id (as a job run by cron has); [`LedgerError::NoUser`]
 /// when none gives a name: a change is never recorded as made by "unknown".
 pub fn identity(explicit: Option<&str>) -> Result<String, LedgerError> {
-    if let Some(u) = explicit.map(str::trim).filter(|u| !u.is_empty()) {
-        return Ok(u.to_string());
-    }
-    for var in ["USER", "LOGNAME"] {
-        if let Ok(u) = std::env::var(var)
-            && !u.trim().is_empty()
-        {
-            return Ok(u.trim().to_string());
-        }
-    }
-    passwd_name().ok_or(LedgerError::NoUser)
-}
-
-/// The name of this process's user id in `/etc/passwd`.
-fn passwd_name() -> Option<String> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let uid = std::fs::metadata("/proc/self").ok()?.uid().to_string();
-        let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-        passwd.lines().find_map(|l| {
-            let mut f = l.split(':');
-            let name = f.next()?;
-            let _ = f.next()?;
-            (f.next()? == uid && !name.is_empty()).then(|| name.to_string())
-        })
-    }
-    #[cfg(not(unix))]
-    {
-        None
+    match explicit.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(u) => Ok(u.to_string()),
+        None => durable::login_name().ok_or(LedgerError::NoUser),
     }
 }
 
@@ -380,6 +353,8 @@ pub struct Ledger {
     hashes: Vec<[u8; 32]>,
     /// Where a torn last line (no newline: a crash during an append) starts.
     torn: Option<u64>,
+    /// Bytes of the file as read.
+    len: u64,
 }
 
 impl Ledger {
@@ -392,6 +367,7 @@ impl Ledger {
             records: Vec::new(),
             hashes: Vec::new(),
             torn: None,
+            len: 0,
         };
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
@@ -400,6 +376,7 @@ impl Ledger {
         };
         // every record is written with its newline in one fsynced append, before the index that
         // names it: bytes after the last newline are a record torn by a crash, never committed
+        ledger.len = bytes.len() as u64;
         let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         if complete < bytes.len() {
             ledger.torn = Some(complete as u64);
@@ -496,19 +473,7 @@ impl Ledger {
     /// The specimens removed ([`Action::is_removal`]) and not re-admitted since, with the record
     /// that removed each.
     pub fn removed(&self) -> BTreeMap<&str, &Record> {
-        let mut out: BTreeMap<&str, &Record> = BTreeMap::new();
-        for r in &self.records {
-            if r.action.is_removal() {
-                for s in &r.specimens {
-                    out.insert(s, r);
-                }
-            } else if r.action == Action::Readmit {
-                for s in &r.specimens {
-                    out.remove(s.as_str());
-                }
-            }
-        }
-        out
+        in_force(&self.records)
     }
 
     /// Refuses `index` when it holds a specimen removed and not re-admitted, unless `readmitted`
@@ -597,6 +562,24 @@ impl Ledger {
     }
 }
 
+/// The specimens `records` remove ([`Action::is_removal`]) and do not re-admit after, with the
+/// record that removed each.
+fn in_force(records: &[Record]) -> BTreeMap<&str, &Record> {
+    let mut out: BTreeMap<&str, &Record> = BTreeMap::new();
+    for r in records {
+        if r.action.is_removal() {
+            for s in &r.specimens {
+                out.insert(s, r);
+            }
+        } else if r.action == Action::Readmit {
+            for s in &r.specimens {
+                out.remove(s.as_str());
+            }
+        }
+    }
+    out
+}
+
 /// What [`verify`] found in a sound ledger.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LedgerReport {
@@ -637,25 +620,13 @@ pub fn verify(index: &Index, index_path: &Path) -> Result<LedgerReport, LedgerEr
             });
         }
     }
-    let committed = &ledger.records[..head.seq as usize];
-    let mut removed: BTreeMap<&str, u64> = BTreeMap::new();
-    for r in committed {
-        if r.action.is_removal() {
-            for s in &r.specimens {
-                removed.insert(s, r.seq);
-            }
-        } else if r.action == Action::Readmit {
-            for s in &r.specimens {
-                removed.remove(s.as_str());
-            }
-        }
-    }
-    for (specimen, seq) in &removed {
+    let removed = in_force(&ledger.records[..head.seq as usize]);
+    for (specimen, r) in &removed {
         if ProfileId::new(specimen).is_ok_and(|id| index.contains(&id)) {
             return Err(LedgerError::RemovedPresent {
                 path: index_path.to_path_buf(),
                 specimen: specimen.to_string(),
-                seq: *seq,
+                seq: r.seq,
             });
         }
     }
@@ -709,28 +680,48 @@ pub fn expunge(
     reason: &str,
     user: &str,
 ) -> Result<usize, ExpungeError> {
+    let removal = Removal {
+        action: Action::Remove,
+        reason,
+        user,
+        fingerprint: None,
+    };
     expunge_with(
         index_path,
         ids,
-        (Action::Remove, reason, user),
+        &removal,
         &UpdateOptions::default(),
         &mut |_| {},
     )
 }
 
-/// [`expunge`] as one [`Update`], recorded as `action` ([`Action::Remove`] nationally,
-/// [`Action::Expunge`] regionally) with its reason and user: under the writer lock of the index
+/// How an expungement is recorded.
+pub struct Removal<'a> {
+    /// [`Action::Remove`] nationally, [`Action::Expunge`] regionally.
+    pub action: Action,
+    /// Why (required).
+    pub reason: &'a str,
+    /// Who asks.
+    pub user: &'a str,
+    /// A fingerprint to record for each removed profile ([`Record::fingerprints`]), or none.
+    pub fingerprint: Option<&'a Fingerprint<'a>>,
+}
+
+/// Makes the fingerprint a regional expungement records for a removed profile.
+pub type Fingerprint<'a> = dyn Fn(&ProfileId, &Profile) -> String + 'a;
+
+/// [`expunge`] as one [`Update`], recorded as `removal` says: under the writer lock of the index
 /// (waiting up to `options.wait`, calling `on_wait` as [`Update::begin_with`] does), so no
 /// concurrent writer can bring a removed profile back or lose the removal. Removing every profile
 /// is allowed whatever `options.allow_empty` says: each id was named.
 pub fn expunge_with(
     index_path: &Path,
     ids: &[ProfileId],
-    (action, reason, user): (Action, &str, &str),
+    removal: &Removal<'_>,
     options: &UpdateOptions,
     on_wait: &mut dyn FnMut(Option<&LockHolder>),
 ) -> Result<usize, ExpungeError> {
-    if reason.trim().is_empty() {
+    if removal.reason.trim().is_empty() {
         return Err(ExpungeError::NoReason);
     }
     let options = UpdateOptions {
@@ -739,18 +730,24 @@ pub fn expunge_with(
     };
     let mut update = Update::begin_with(index_path, &options, on_wait)?;
     let mut index = update.open()?;
-    if let Some(missing) = ids.iter().find(|id| !index.contains(id)) {
-        return Err(ExpungeError::NotFound {
+    let mut event = Event::new(removal.action, removal.user);
+    for id in ids {
+        let missing = || ExpungeError::NotFound {
             path: index_path.to_path_buf(),
-            specimen: missing.to_string(),
-        });
+            specimen: id.to_string(),
+        };
+        if let Some(fingerprint) = removal.fingerprint {
+            let profile = index.get(id).ok_or_else(missing)?;
+            event.fingerprints.push(fingerprint(id, &profile));
+        } else if !index.contains(id) {
+            return Err(missing());
+        }
+        event.specimens.push(id.to_string());
     }
     for id in ids {
         index.remove(id);
     }
-    let mut event = Event::new(action, user);
-    event.specimens = ids.iter().map(ToString::to_string).collect();
-    event.reason = Some(reason.to_string());
+    event.reason = Some(removal.reason.to_string());
     update.commit(&index, &[event])?;
     Ok(index.len())
 }
@@ -759,7 +756,7 @@ pub fn expunge_with(
 mod tests {
     use super::*;
     use crate::index::file;
-    use crate::{Genotype, Locus, Profile};
+    use crate::{Genotype, Locus};
 
     fn db(path: &Path, n: usize) -> Vec<ProfileId> {
         let l = Locus::lookup("TH01").unwrap();

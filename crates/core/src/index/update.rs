@@ -265,7 +265,7 @@ impl Update {
         let path = self.target.clone();
         let current = self.ledger.head();
         let ledger = &mut self.ledger;
-        let changed = durable::replace_if_changed_then(
+        let changed = durable::replace_if_changed(
             &self.target,
             |f| file::write_to(index, f, &path, current).map_err(UpdateError::from),
             |f| {
@@ -301,34 +301,19 @@ impl Update {
 
 /// What `target` holds: read under the lock, so no writer changes it meanwhile.
 fn examine(target: &Path) -> Result<(Existing, Option<LedgerHead>), UpdateError> {
-    let mut head = [0u8; 8];
-    let read = std::fs::File::open(target).and_then(|mut f| {
-        use std::io::Read;
-        let mut n = 0;
-        while n < head.len() {
-            match f.read(&mut head[n..])? {
-                0 => break,
-                k => n += k,
-            }
+    match Index::open(target) {
+        Ok(index) => Ok((
+            Existing::Index {
+                profiles: index.len(),
+            },
+            Some(index.ledger_head()),
+        )),
+        Err(OpenError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+            Ok((Existing::Absent, None))
         }
-        Ok(n)
-    });
-    match read {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok((Existing::Absent, None)),
-        Err(source) => Err(UpdateError::Open(OpenError::Io {
-            path: target.to_path_buf(),
-            source,
-        })),
-        Ok(n) if n < head.len() || head != file::MAGIC => Ok((Existing::Other, None)),
-        Ok(_) => Ok(match Index::open(target) {
-            Ok(index) => (
-                Existing::Index {
-                    profiles: index.len(),
-                },
-                Some(index.ledger_head()),
-            ),
-            Err(_) => (Existing::Damaged, None),
-        }),
+        Err(e @ OpenError::Io { .. }) => Err(e.into()),
+        Err(OpenError::BadMagic { .. }) => Ok((Existing::Other, None)),
+        Err(_) => Ok((Existing::Damaged, None)),
     }
 }
 
@@ -413,6 +398,17 @@ mod tests {
         let e = u.commit(&index(&["C"]), &[]).unwrap_err();
         assert!(matches!(e, UpdateError::Damaged { .. }), "{e}");
         assert_eq!(std::fs::read(&p).unwrap(), bytes);
+    }
+
+    #[test]
+    fn test_begin_with_short_or_empty_file_sees_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x");
+        for bytes in [&b""[..], b"TAN"] {
+            std::fs::write(&p, bytes).unwrap();
+            let u = Update::begin(&p, &UpdateOptions::default()).unwrap();
+            assert_eq!(u.existing(), Existing::Other);
+        }
     }
 
     #[test]
